@@ -1,0 +1,21 @@
+# Production-style image: the csmap app under gunicorn. The database is a separate PostGIS
+# container (see docker-compose.yml). Wheels for shapely/pyproj/h3/psycopg carry their own
+# native libraries, so the slim base needs no GIS packages.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    CSMAP_MODE=production CSMAP_VAR_DIR=/app/var
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY webmap ./webmap
+COPY spatial ./spatial
+COPY migrations ./migrations
+COPY static ./static
+# Editable install keeps migrations/ and static/ beside the package, where csmap looks.
+RUN pip install -e . && useradd --system --home /app csmap && mkdir -p var && chown csmap var
+USER csmap
+EXPOSE 8000
+# Access log without query strings: they can carry coordinates.
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", \
+     "--access-logformat", "%(t)s \"%(m)s %(U)s\" %(s)s %(b)s %(M)sms", "webmap:create_app()"]

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Install the OS packages csmap needs, only when they are missing.
+#   PostgreSQL server + PostGIS (always); Chromium and fonts (with --browser, for the tests).
+# On Debian/Ubuntu as root this uses apt-get; anywhere else it stops and names the packages.
+set -euo pipefail
+
+want_browser=0
+[[ "${1:-}" == "--browser" ]] && want_browser=1
+
+have_postgres() { compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; }
+pg_version() { ls /usr/lib/postgresql | sort -V | tail -1; }
+have_postgis() { [[ -f "/usr/share/postgresql/$(pg_version)/extension/postgis.control" ]]; }
+have_browser() { command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi dejavu; }
+
+missing=()
+have_postgres || missing+=(postgresql)
+if have_postgres && ! have_postgis; then missing+=("postgresql-$(pg_version)-postgis-3"); fi
+if ! have_postgres; then missing+=("postgresql-<version>-postgis-3"); fi
+if (( want_browser )) && ! have_browser; then missing+=(chromium fonts-dejavu-core); fi
+
+(( ${#missing[@]} == 0 )) && exit 0
+
+if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+  echo "csmap needs these OS packages: ${missing[*]}" >&2
+  echo "Install them with your package manager (as root), then run make again." >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt_get() {
+  apt-get -y -q -o Dpkg::Use-Pty=0 -o Dpkg::Options::=--force-confdef \
+    -o Dpkg::Options::=--force-confold --no-install-recommends "$@"
+}
+echo "Installing OS packages: ${missing[*]}"
+apt-get update -q
+if ! have_postgres; then
+  # Don't let the package create and start a system cluster on 5432: csmap runs its own.
+  mkdir -p /etc/postgresql-common
+  if [[ ! -f /etc/postgresql-common/createcluster.conf ]]; then
+    echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf
+  fi
+  apt_get install postgresql postgresql-contrib
+fi
+have_postgis || apt_get install "postgresql-$(pg_version)-postgis-3"
+if (( want_browser )) && ! have_browser; then apt_get install chromium fonts-dejavu-core fontconfig; fi
+echo "OS packages ready."

@@ -1,0 +1,102 @@
+"""The cell lattice: H3 cells at fixed resolutions, keyed as 64-bit integers.
+
+Every number shared outside the recording agency is computed on this one fixed grid (DESIGN.md
+§5), so every observation stores its cell keys at insert time. Resolutions:
+
+====  ==================  ===========================================
+res   mean cell area      used for
+====  ==================  ===========================================
+7     ≈ 5.2 km²           tier C (briefing) and zoomed-out tiles
+8     ≈ 0.74 km²          tier B (partner) and the panel's trend layers
+9     ≈ 0.11 km²          the recording agency's own fine view
+====  ==================  ===========================================
+
+H3 indexes fit a signed ``bigint``: the top bit is always 0.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import h3
+import numpy as np
+import numpy.typing as npt
+
+RESOLUTIONS: Final[tuple[int, ...]] = (7, 8, 9)
+FINEST: Final[int] = max(RESOLUTIONS)
+
+_RES_SHIFT: Final[int] = 52
+_RES_MASK: Final[int] = 0xF << _RES_SHIFT
+_DIGIT_BITS: Final[int] = 3
+
+
+def cell_area_km2(resolution: int) -> float:
+    """Mean H3 cell area at ``resolution``, in km².
+
+    >>> round(cell_area_km2(8), 2)
+    0.74
+    """
+    return float(h3.average_hexagon_area(resolution, unit="km^2"))
+
+
+def cell_key(lon: float, lat: float, resolution: int = FINEST) -> int:
+    """The integer H3 key of the cell holding (lon, lat).
+
+    >>> cell_key(1.2, 54.6, 8) == int(h3.latlng_to_cell(54.6, 1.2, 8), 16)
+    True
+    """
+    return int(h3.latlng_to_cell(lat, lon, resolution), 16)
+
+
+def parent_keys(keys: npt.NDArray[np.int64], resolution: int) -> npt.NDArray[np.int64]:
+    """Vectorised H3 parent: set the resolution field and blank the finer digits.
+
+    Bit layout (H3 v4): resolution in bits 52–55; digit for resolution ``r`` in the three bits
+    starting at ``45 - 3 r``; unused digits are all ones (7). Equivalent to
+    ``h3.cell_to_parent`` for every valid cell at a finer resolution, but runs on arrays.
+
+    >>> k = np.array([cell_key(1.2, 54.6, 9)], dtype=np.int64)
+    >>> int(parent_keys(k, 8)[0]) == cell_key(1.2, 54.6, 8)
+    True
+    """
+    out = keys.astype(np.int64, copy=True)
+    out &= ~np.int64(_RES_MASK)
+    out |= np.int64(resolution << _RES_SHIFT)
+    for r in range(resolution + 1, 16):
+        out |= np.int64(0b111 << (45 - _DIGIT_BITS * r))
+    return out
+
+
+def cell_keys(
+    lon: npt.ArrayLike, lat: npt.ArrayLike, resolutions: tuple[int, ...] = RESOLUTIONS
+) -> dict[int, npt.NDArray[np.int64]]:
+    """Cell keys of many points at each resolution, for bulk inserts.
+
+    One H3 lookup per point at the finest resolution; the coarser keys are derived with
+    :func:`parent_keys`, so a million points take a couple of seconds.
+
+    >>> keys = cell_keys([1.2, 1.21], [54.6, 54.61])
+    >>> sorted(keys), keys[8].dtype
+    ([7, 8, 9], dtype('int64'))
+    """
+    lon_a = np.asarray(lon, dtype=np.float64)
+    lat_a = np.asarray(lat, dtype=np.float64)
+    finest = max(resolutions)
+    to_cell = h3.api.basic_int.latlng_to_cell
+    fine = np.fromiter(
+        (to_cell(la, lo, finest) for lo, la in zip(lon_a.tolist(), lat_a.tolist(), strict=True)),
+        dtype=np.int64,
+        count=lon_a.size,
+    )
+    return {r: fine if r == finest else parent_keys(fine, r) for r in resolutions}
+
+
+def cell_boundary(key: int) -> list[tuple[float, float]]:
+    """The cell's outline as (lon, lat) pairs, closed.
+
+    >>> ring = cell_boundary(cell_key(1.2, 54.6, 8))
+    >>> ring[0] == ring[-1], len(ring)
+    (True, 7)
+    """
+    ring = [(lng, lat) for lat, lng in h3.cell_to_boundary(format(key, "x"))]
+    return [*ring, ring[0]]

@@ -1,0 +1,177 @@
+"""The ``csmap`` command: cluster, migrations, demo data, serving."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from datetime import date
+
+import click
+import psycopg
+
+from webmap.config import ConfigError, Settings, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _psycopg_url(sqlalchemy_url: str) -> str:
+    return sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+@click.group()
+def main() -> None:
+    """csmap: contextual safeguarding place-and-space mapping."""
+
+
+# -- database -------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """The private PostGIS cluster under var/ and the schema."""
+
+
+def _cluster():  # type: ignore[no-untyped-def]
+    from webmap.cluster import Cluster
+
+    return Cluster(_settings())
+
+
+@db.command("up")
+def db_up() -> None:
+    """Create (first time), start and provision the private cluster. Idempotent."""
+    from webmap.cluster import ClusterError
+
+    try:
+        state = _cluster().up()
+    except ClusterError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"PostGIS cluster up on 127.0.0.1:{state['port']} (data in var/pgdata)")
+
+
+@db.command("down")
+def db_down() -> None:
+    """Stop the private cluster (data is kept)."""
+    _cluster().stop()
+    click.echo("PostGIS cluster stopped")
+
+
+@db.command("status")
+def db_status() -> None:
+    """Say whether the private cluster is running."""
+    cluster = _cluster()
+    running = cluster.is_running()
+    click.echo(f"cluster {'running' if running else 'stopped'} on port {cluster.port}")
+    sys.exit(0 if running else 3)
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.option("--database", default=None, help="Database on the private cluster (default csmap).")
+def db_upgrade(revision: str, database: str | None) -> None:
+    """Migrate the schema (as the owner role)."""
+    from webmap import db as dbmod
+
+    settings = _settings()
+    dbmod.upgrade(settings, revision, url=settings.owner_url(database))
+    click.echo(f"schema at {revision}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@click.option("--database", default=None)
+def db_downgrade(revision: str, database: str | None) -> None:
+    """Migrate the schema down to REVISION (e.g. base)."""
+    from webmap import db as dbmod
+
+    settings = _settings()
+    dbmod.downgrade(settings, revision, url=settings.owner_url(database))
+    click.echo(f"schema at {revision}")
+
+
+# -- demo -----------------------------------------------------------------------------------
+
+
+@main.group()
+def demo() -> None:
+    """The fictional demo town (Wrenmouth, drawn over open sea)."""
+
+
+@demo.command("load")
+@click.option("--size", default=20_000, show_default=True, help="Number of observations.")
+@click.option("--seed", default=1, show_default=True, help="Random seed (same seed, same rows).")
+@click.option(
+    "--end-month", default=None, help="Last month of data, YYYY-MM (default: last month)."
+)
+@click.option("--if-empty", is_flag=True, help="Do nothing if the database already has data.")
+@click.option("--replace", is_flag=True, help="Replace existing data (required if there is any).")
+@click.option("--database", default=None)
+def demo_load(
+    size: int, seed: int, end_month: str | None, if_empty: bool, replace: bool, database: str | None
+) -> None:
+    """Generate the demo town and load it."""
+    from spatial.demotown import generate_town
+    from webmap.demo_load import has_data, load_town
+
+    settings = _settings()
+    end = None
+    if end_month:
+        try:
+            end = date.fromisoformat(end_month + "-01")
+        except ValueError:
+            raise click.BadParameter("expected YYYY-MM", param_hint="--end-month") from None
+    with psycopg.connect(_psycopg_url(settings.owner_url(database))) as conn:
+        if has_data(conn):
+            if if_empty:
+                click.echo("demo data already loaded (use --replace to reload)")
+                return
+            if not replace:
+                raise click.ClickException("the database has data; pass --replace to overwrite it")
+        started = time.monotonic()
+        click.echo(f"generating Wrenmouth (seed {seed}, {size:,} observations)…")
+        town = generate_town(seed=seed, size=size, end_month=end)
+        counts = load_town(
+            conn, town, settings.secret("hmac_key"), progress=lambda m: click.echo(f"  loading {m}")
+        )
+        conn.commit()
+        conn.execute("ANALYZE")
+    summary = ", ".join(f"{v:,} {k}" for k, v in counts.items())
+    click.echo(f"loaded {summary} in {time.monotonic() - started:.1f}s")
+
+
+# -- serve ----------------------------------------------------------------------------------
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--workers", default=2, show_default=True)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the app with gunicorn (access log without query strings: they can hold
+    coordinates)."""
+    _settings()  # fail fast on bad configuration
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "--access-logformat",
+        '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
+        "webmap:create_app()",
+    ]
+    os.execv(sys.executable, cmd)  # noqa: S606 - replace this process with gunicorn
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,35 @@
+"""JSON/GeoJSON API under /api/v1. Views parse, call a service, respond — nothing more."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from webmap.db import get_session
+from webmap.errors import ApiError
+from webmap.services import geodata
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+GEOJSON = "application/geo+json"
+
+
+def _geojson(body: str) -> Response:
+    return Response(body, mimetype=GEOJSON)
+
+
+@bp.get("/basemap")
+def basemap() -> Response:
+    return _geojson(geodata.basemap_geojson(get_session()))
+
+
+@bp.get("/boundary-sets")
+def boundary_sets() -> Response:
+    return jsonify({"boundary_sets": geodata.list_boundary_sets(get_session())})
+
+
+@bp.get("/boundary-sets/<slug>/areas")
+def boundary_set_areas(slug: str) -> Response:
+    body = geodata.boundary_set_areas_geojson(get_session(), slug)
+    if body is None:
+        raise ApiError(404, "not_found", f"No boundary set called '{slug}'.")
+    return _geojson(body)
