@@ -11,6 +11,11 @@ res   mean cell area      used for
 9     ≈ 0.11 km²          the recording agency's own fine view
 ====  ==================  ===========================================
 
+The coarser keys of a point are the H3 *parents* of its finest cell, not the coarse hexagon the
+point happens to fall in (H3 children do not tile their parent exactly). That makes the lattice
+a strict hierarchy: a coarse cell's count is always the sum of its children's counts, so
+publishing two resolutions can never be differenced into a small number.
+
 H3 indexes fit a signed ``bigint``: the top bit is always 0.
 """
 

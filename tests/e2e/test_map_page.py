@@ -1,0 +1,88 @@
+"""The map page in a real Chromium: draws the demo town offline, with legend and boundaries."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.e2e.conftest import screenshot
+
+pytestmark = pytest.mark.e2e
+
+LOCAL_HOSTS = {"127.0.0.1"}
+
+
+def _open_offline(page: Any, url: str) -> tuple[list[str], list[str]]:
+    """Cut the network: any request leaving 127.0.0.1 is aborted and recorded."""
+    requested: list[str] = []
+    blocked: list[str] = []
+    errors: list[str] = []
+
+    def on_route(route: Any) -> None:
+        req_url = route.request.url
+        host = urlsplit(req_url).hostname
+        if req_url.startswith("data:") or host in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            blocked.append(req_url)
+            route.abort()
+
+    page.route("**/*", on_route)
+    page.on("request", lambda r: requested.append(r.url))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_selector("body[data-map-ready='1']", timeout=20_000)
+    outside = [u for u in requested if not u.startswith("data:")
+               and urlsplit(u).hostname not in LOCAL_HOSTS]
+    assert not blocked and not outside, f"requests left 127.0.0.1: {blocked or outside}"
+    return requested, errors
+
+
+def test_map_page_works_offline_with_legend_and_boundaries(page: Any, live_server: str) -> None:
+    requested, errors = _open_offline(page, live_server + "/")
+    assert not errors, errors
+    assert any(u.endswith("/api/v1/basemap") for u in requested)
+    assert any("/api/v1/boundary-sets/" in u for u in requested)  # a boundary set is drawn
+    legend = page.locator(".leaflet-control.map-legend, .map-legend").first
+    assert legend.is_visible()
+    assert "fictional" in legend.inner_text().lower()
+    # The layer switcher lists every boundary set as an overlay.
+    switcher = page.locator(".leaflet-control-layers")
+    text = switcher.inner_text() if switcher.is_visible() else switcher.text_content()
+    for name in ("Council wards", "Police neighbourhoods"):
+        assert name in (text or "")
+    # Vector layers really were drawn (canvas or SVG paths).
+    assert page.locator(".leaflet-overlay-pane canvas, .leaflet-overlay-pane path").count() > 0
+    screenshot(page, "map-1280")
+
+
+def test_map_page_at_phone_width(browser: Any, live_server: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    try:
+        _, errors = _open_offline(page, live_server + "/")
+        assert not errors, errors
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, "the page scrolls sideways at phone width"
+        map_box = page.locator("#map").bounding_box()
+        assert map_box and map_box["width"] >= 380 and map_box["height"] > 500
+        screenshot(page, "map-390")
+    finally:
+        context.close()
+
+
+def test_map_is_reachable_by_keyboard(page: Any, live_server: str) -> None:
+    _open_offline(page, live_server + "/")
+    focused = set()
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        focused.add(page.evaluate(
+            "document.activeElement && (document.activeElement.className || '') + ' '"
+            " + document.activeElement.tagName"))
+    joined = " ".join(focused)
+    assert "leaflet-container" in joined, "the map never takes keyboard focus"
+    assert "leaflet-control-layers" in joined or "INPUT" in joined or "BUTTON" in joined
