@@ -35,8 +35,11 @@ def _open_offline(page: Any, url: str) -> tuple[list[str], list[str]]:
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url)
     page.wait_for_selector("body[data-map-ready='1']", timeout=20_000)
-    outside = [u for u in requested if not u.startswith("data:")
-               and urlsplit(u).hostname not in LOCAL_HOSTS]
+    outside = [
+        u
+        for u in requested
+        if not u.startswith("data:") and urlsplit(u).hostname not in LOCAL_HOSTS
+    ]
     assert not blocked and not outside, f"requests left 127.0.0.1: {blocked or outside}"
     return requested, errors
 
@@ -49,19 +52,27 @@ def test_map_page_works_offline_with_legend_and_boundaries(page: Any, live_serve
     legend = page.locator(".leaflet-control.map-legend, .map-legend").first
     assert legend.is_visible()
     assert "fictional" in legend.inner_text().lower()
+    screenshot(page, "map-1280")
     # The layer switcher lists every boundary set as an overlay.
-    switcher = page.locator(".leaflet-control-layers")
-    text = switcher.inner_text() if switcher.is_visible() else switcher.text_content()
-    for name in ("Council wards", "Police neighbourhoods"):
-        assert name in (text or "")
+    toggle = page.locator(".leaflet-control-layers-toggle")
+    if toggle.is_visible():  # collapsed on short screens: open it as a user would
+        toggle.focus()
+        page.keyboard.press("Enter")
+    switcher = page.locator(".leaflet-control-layers-list")
+    switcher.wait_for(state="visible")
+    text = switcher.inner_text()
+    sets = page.request.get(live_server + "/api/v1/boundary-sets").json()["boundary_sets"]
+    assert len(sets) >= 5
+    for s in sets:
+        assert s["name"] in (text or ""), f"{s['name']} missing from the layer switcher"
     # Vector layers really were drawn (canvas or SVG paths).
     assert page.locator(".leaflet-overlay-pane canvas, .leaflet-overlay-pane path").count() > 0
-    screenshot(page, "map-1280")
 
 
 def test_map_page_at_phone_width(browser: Any, live_server: str) -> None:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  has_touch=True)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     try:
         _, errors = _open_offline(page, live_server + "/")
@@ -80,9 +91,12 @@ def test_map_is_reachable_by_keyboard(page: Any, live_server: str) -> None:
     focused = set()
     for _ in range(12):
         page.keyboard.press("Tab")
-        focused.add(page.evaluate(
-            "document.activeElement && (document.activeElement.className || '') + ' '"
-            " + document.activeElement.tagName"))
+        focused.add(
+            page.evaluate(
+                "document.activeElement && (document.activeElement.className || '') + ' '"
+                " + document.activeElement.tagName"
+            )
+        )
     joined = " ".join(focused)
     assert "leaflet-container" in joined, "the map never takes keyboard focus"
     assert "leaflet-control-layers" in joined or "INPUT" in joined or "BUTTON" in joined

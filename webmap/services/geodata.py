@@ -53,7 +53,10 @@ def list_boundary_sets(session: Session) -> list[dict[str, Any]]:
                    count(a.id) AS area_count
             FROM boundary_set bs LEFT JOIN area a ON a.boundary_set_id = bs.id
             WHERE bs.is_current
-            GROUP BY bs.id ORDER BY bs.name
+            GROUP BY bs.id
+            -- Wards first (the map shows the first set by default), then the others.
+            ORDER BY array_position(ARRAY['council_ward','police_neighbourhood','health_area',
+                     'school_catchment','ldsm_area','other']::text[], bs.kind::text), bs.name
             """
         )
     ).mappings()
