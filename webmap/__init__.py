@@ -30,20 +30,24 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.mode == "production",
+        # __Host- cookies must be Secure, host-only and path=/ (production is served on HTTPS).
+        SESSION_COOKIE_NAME="__Host-csmap" if settings.mode == "production" else "csmap",
         JSON_SORT_KEYS=False,
     )
     app.extensions["csmap.settings"] = settings
     logging.getLogger("webmap").setLevel(settings.log_level)
 
     from webmap import db, errors, security
-    from webmap.views import api, health, pages
+    from webmap.auth import session as auth_session
+    from webmap.views import admin, api, auth, health, pages, records
 
     db.init_app(app, settings)
     errors.init_app(app)
     security.init_app(app)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(api.bp)
+    auth_session.init_app(app)
+    for blueprint in (health.bp, auth.bp, pages.bp, api.bp, records.bp, admin.bp):
+        app.register_blueprint(blueprint)
+    app.context_processor(admin.nav_context)
     return app
 
 

@@ -78,6 +78,15 @@ class Settings(BaseModel):
     max_request_bytes: int = Field(
         1_000_000, ge=1024, description="Largest request body accepted (413 above it)."
     )
+    session_idle_minutes: int = Field(
+        30, ge=1, le=24 * 60, description="Sign out after this many minutes without a request."
+    )
+    session_absolute_hours: int = Field(
+        12, ge=1, le=72, description="Sign out this many hours after signing in, whatever."
+    )
+    login_max_failures: int = Field(
+        5, ge=1, description="Failed log-ins per account in 15 minutes before 429."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level. Logs never carry coordinates, notes or person refs."
     )

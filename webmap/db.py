@@ -1,19 +1,23 @@
 """The one database session pattern: one engine per app, one session per request.
 
-A request's session is opened lazily, committed by the view's service when it writes, and
-always closed at teardown. Later work sets the agency/user context per transaction here.
+A request's session is opened lazily, committed by the service when it writes, and always
+closed at teardown. Every transaction it begins first sets the row-level-security context
+(user, agency, role) with ``set_config(..., true)``: transaction-local, so a pooled connection
+can never carry one request's identity into the next. No signed-in user means an empty
+context, and the policies then return no rows.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.orm import Session, sessionmaker
+from flask import Flask, current_app, g, has_app_context
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from webmap.config import REPO_ROOT, Settings
 
@@ -31,10 +35,49 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     )
 
 
+@dataclass(frozen=True)
+class DbContext:
+    """Who the database should think is asking, for row-level security."""
+
+    user_id: str = ""
+    agency_id: str = ""
+    role: str = ""
+
+
+EMPTY_CONTEXT = DbContext()
+
+SET_CONTEXT = text(
+    "SELECT set_config('csmap.user_id', :user_id, true),"
+    " set_config('csmap.agency_id', :agency_id, true),"
+    " set_config('csmap.role', :role, true)"
+)
+
+
+def apply_context(conn: Connection | Session, ctx: DbContext) -> None:
+    """Set the RLS context for the current transaction only."""
+    conn.execute(
+        SET_CONTEXT, {"user_id": ctx.user_id, "agency_id": ctx.agency_id, "role": ctx.role}
+    )
+
+
+def set_request_context(ctx: DbContext) -> None:
+    """Make ``ctx`` the context of this request's current and future transactions."""
+    g.db_context = ctx
+    if "db" in g:
+        apply_context(g.db, ctx)
+
+
+def _on_begin(session: Session, _tx: SessionTransaction, connection: Connection) -> None:
+    ctx = g.get("db_context", EMPTY_CONTEXT) if has_app_context() else EMPTY_CONTEXT
+    apply_context(connection, ctx)
+
+
 def init_app(app: Flask, settings: Settings) -> None:
     engine = make_engine(settings.app_url())
     app.extensions["csmap.engine"] = engine
-    app.extensions["csmap.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "after_begin", _on_begin)
+    app.extensions["csmap.sessionmaker"] = factory
     app.teardown_appcontext(_close_session)
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,10 @@ log = logging.getLogger("webmap.demo")
 
 #: Every table the demo writes, children first (the order TRUNCATE and reload need).
 DEMO_TABLES = (
+    "login_attempt",
+    "panel_member",
+    "panel",
+    "app_user",
     "observation",
     "vehicle",
     "context",
@@ -132,8 +137,23 @@ def load_town(
     }
 
 
+@contextmanager
+def _staged(conn: psycopg.Connection[Any], target: str) -> Iterator[str]:
+    """COPY into a temporary table, then INSERT … SELECT into ``target``.
+
+    PostgreSQL refuses COPY FROM into a table with row-level security, and our tables force
+    it even on their owner; the INSERT goes through the owner's explicit policy instead.
+    Yields the COPY target to use (``stage (cols)``).
+    """
+    table, _, columns = target.partition(" ")
+    conn.execute(f"CREATE TEMP TABLE stage (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
+    yield f"stage {columns}"
+    conn.execute(f"INSERT INTO {table} {columns} SELECT {columns.strip('()')} FROM stage")
+    conn.execute("DROP TABLE stage")
+
+
 def _copy(conn: psycopg.Connection[Any], target: str, rows: Iterable[tuple[Any, ...]]) -> None:
-    with conn.cursor().copy(f"COPY {target} FROM STDIN") as copy:
+    with _staged(conn, target) as stage, conn.cursor().copy(f"COPY {stage} FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
 
@@ -173,9 +193,12 @@ def _copy_observations(
     frame = observation_frame(obs, agency_ids)
     columns = ", ".join(frame.columns)
     chunk = 100_000
-    with conn.cursor().copy(
-        f"COPY observation ({columns}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (note))"
-    ) as copy:
+    with (
+        _staged(conn, f"observation ({columns})") as stage,
+        conn.cursor().copy(
+            f"COPY {stage} FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (note))"
+        ) as copy,
+    ):
         for start in range(0, len(frame), chunk):
             buf = io.StringIO()
             frame.iloc[start : start + chunk].to_csv(buf, header=False, index=False)

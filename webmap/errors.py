@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger("webmap.errors")
@@ -47,6 +48,8 @@ def _json(status: int, code: str, message: str, fields: dict[str, str] | None = 
 
 
 def _http_code(exc: HTTPException) -> str:
+    if isinstance(exc, CSRFError):
+        return "csrf_failed"
     return (exc.name or "error").lower().replace(" ", "_")
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -36,7 +37,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from spatial.vocabulary import AGENCY_KINDS, BOUNDARY_SET_KINDS, CONTEXT_KINDS, CONTEXT_STATUSES
@@ -225,3 +226,107 @@ class BasemapFeature(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[str | None] = mapped_column(String(32))
     geom: Mapped[WKBElement] = mapped_column(Geometry("GEOMETRY", srid=SRID), nullable=False)
+
+
+# -- people, panels, audit (revision 0003) -------------------------------------------------
+
+USER_ROLES = ("practitioner", "analyst", "panel_chair", "trainer", "agency_admin", "system_admin")
+user_role = Enum(*USER_ROLES, name="user_role")
+panel_kind = Enum("mace", "ldsm", name="panel_kind")
+
+
+class AppUser(Base):
+    """A person, belonging to one agency, with one role."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (Index("uq_app_user_email", text("lower(email)"), unique=True),)
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    agency_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("agency.id"), nullable=False, index=True
+    )
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    display_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    role: Mapped[str] = mapped_column(user_role, nullable=False)
+    password_hash: Mapped[str] = mapped_column(Text, nullable=False)
+    totp_secret: Mapped[str | None] = mapped_column(Text)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    recovery_codes: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")
+    )
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    # Bumped to end every session of this user (password reset, second-factor reset).
+    session_epoch: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Panel(Base):
+    """A MACE or LDSM panel; its member agencies are each other's panel partners."""
+
+    __tablename__ = "panel"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    kind: Mapped[str] = mapped_column(panel_kind, nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+
+
+class PanelMember(Base):
+    __tablename__ = "panel_member"
+
+    panel_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("panel.id", ondelete="CASCADE"), primary_key=True
+    )
+    agency_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("agency.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class LoginAttempt(Base):
+    """Log-in attempts for rate limiting, keyed by HMACs (no e-mail or IP address stored)."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_account", "account_key", "at"),
+        Index("ix_login_attempt_client", "client_key", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    account_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    client_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    succeeded: Mapped[bool] = mapped_column(Boolean, nullable=False)
+
+
+class AuditLog(Base):
+    """Append-only, hash-chained audit entries; id, time and hashes are set by a trigger."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_agency_at", "agency_id", "at"),
+        Index("ix_audit_log_subject_at", "subject_agency_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    agency_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    subject_agency_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    action: Mapped[str] = mapped_column(String(64), nullable=False)
+    object_type: Mapped[str | None] = mapped_column(String(64))
+    object_ids: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")
+    )
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    justification: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, object]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)

@@ -7,9 +7,11 @@ outside origin ever allowed, and only for images.
 
 from __future__ import annotations
 
+import uuid
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, g, request
+from flask_wtf.csrf import CSRFProtect
 
 from webmap.config import Settings
 
@@ -35,9 +37,20 @@ def content_security_policy(settings: Settings) -> str:
     )
 
 
+csrf = CSRFProtect()
+
+
 def init_app(app: Flask) -> None:
     settings: Settings = app.extensions["csmap.settings"]
     csp = content_security_policy(settings)
+    # CSRF on every state-changing request, forms (csrf_token field) and JSON alike
+    # (X-CSRFToken header, read by our scripts from <meta name="csrf-token">).
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # bound to the session instead
+    csrf.init_app(app)
+
+    @app.before_request
+    def _request_id() -> None:
+        g.request_id = uuid.uuid4().hex
 
     @app.before_request
     def _limit_body() -> None:
@@ -50,6 +63,8 @@ def init_app(app: Flask) -> None:
     def _headers(resp: Response) -> Response:
         resp.headers.setdefault("Content-Security-Policy", csp)
         resp.headers["X-Content-Type-Options"] = "nosniff"
+        if "request_id" in g:
+            resp.headers["X-Request-Id"] = g.request_id
         resp.headers["Referrer-Policy"] = "no-referrer"
         resp.headers["X-Frame-Options"] = "DENY"
         resp.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(self)"

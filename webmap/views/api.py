@@ -6,6 +6,7 @@ from flask import Blueprint, Response, jsonify
 
 from webmap.db import get_session
 from webmap.errors import ApiError
+from webmap.policy import permission
 from webmap.services import geodata
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -18,17 +19,20 @@ def _geojson(body: str) -> Response:
 
 
 @bp.get("/basemap")
-def basemap() -> Response:
+@permission("reference", "read")
+def basemap(scope: frozenset[str]) -> Response:
     return _geojson(geodata.basemap_geojson(get_session()))
 
 
 @bp.get("/boundary-sets")
-def boundary_sets() -> Response:
+@permission("reference", "read")
+def boundary_sets(scope: frozenset[str]) -> Response:
     return jsonify({"boundary_sets": geodata.list_boundary_sets(get_session())})
 
 
 @bp.get("/boundary-sets/<slug>/areas")
-def boundary_set_areas(slug: str) -> Response:
+@permission("reference", "read")
+def boundary_set_areas(slug: str, scope: frozenset[str]) -> Response:
     body = geodata.boundary_set_areas_geojson(get_session(), slug)
     if body is None:
         raise ApiError(404, "not_found", f"No boundary set called '{slug}'.")

@@ -5,15 +5,20 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from webmap import get_settings
+from webmap.policy import can, permission
 
 bp = Blueprint("pages", __name__)
 
 
 @bp.get("/")
-def map_page() -> str:
+@permission("map", "view")
+def map_page(scope: frozenset[str]) -> str:
+    from flask_login import current_user
+
     settings = get_settings()
     return render_template(
         "map.html",
         tile_url=settings.tile_url,
         tile_attribution=settings.tile_attribution,
+        show_contexts=can(current_user.role, "context", "read", "own"),
     )

@@ -1,0 +1,1 @@
+"""Authentication: passwords (argon2), TOTP second factor, sessions, rate limits."""
