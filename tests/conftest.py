@@ -8,7 +8,10 @@ missing, the test is skipped on a developer's machine but FAILS when ``CI`` is s
 from __future__ import annotations
 
 import os
+import re
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -80,6 +83,16 @@ def test_db(fresh_database: Any, settings: Settings) -> dict[str, str]:
     town = generate_town(seed=DEMO_SEED, size=DEMO_SIZE, end_month=DEMO_END_MONTH)
     with psycopg.connect(pg_url(owner_url)) as conn:
         load_town(conn, town, settings.secret("hmac_key"))
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from webmap.demo_people import load_panels
+
+    engine = create_engine(owner_url)
+    with Session(engine) as session:
+        load_panels(session)  # police and social_care are panel partners; bus is on none
+        session.commit()
+    engine.dispose()
     return {"owner": owner_url, "app": app_url}
 
 
@@ -113,3 +126,100 @@ def app(test_db: dict[str, str]) -> Flask:
 @pytest.fixture()
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+# -- people and signed-in clients ----------------------------------------------------------
+
+
+@dataclass
+class TestUser:
+    __test__ = False  # not a test class, whatever its name
+
+    id: uuid.UUID
+    agency_id: uuid.UUID
+    agency_slug: str
+    role: str
+    email: str
+    password: str
+    totp_secret: str | None
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+@pytest.fixture(scope="session")
+def owner_session_factory(test_db: dict[str, str]) -> Iterator[Any]:
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    engine = create_engine(test_db["owner"])
+    yield sessionmaker(engine)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def make_user(owner_session_factory: Any) -> Any:
+    """Factory: a new user of ``agency_slug`` with ``role`` (TOTP enrolled unless told not)."""
+    import pyotp
+    from sqlalchemy import text
+
+    from webmap.services.users import NewUser, create_user
+
+    def make(agency_slug: str, role: str, *, totp: bool = True, active: bool = True) -> TestUser:
+        password = "correct horse battery " + uuid.uuid4().hex[:8]
+        email = f"{role}.{uuid.uuid4().hex[:10]}@{agency_slug.replace('_', '-')}.test.example"
+        secret = pyotp.random_base32() if totp else None
+        with owner_session_factory() as s:
+            agency_id = s.execute(
+                text("SELECT id FROM agency WHERE slug = :s"), {"s": agency_slug}
+            ).scalar_one()
+            user_id = create_user(s, NewUser(agency_id, email, f"Test {role}", role, password))
+            s.execute(
+                text("UPDATE app_user SET totp_secret = :t, is_active = :a WHERE id = :id"),
+                {"t": secret, "a": active, "id": user_id},
+            )
+            s.commit()
+        return TestUser(user_id, agency_id, agency_slug, role, email, password, secret)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def sign_in(owner_session_factory: Any) -> Any:
+    """Sign ``user`` in on ``client`` through the real forms (password, then TOTP)."""
+    import pyotp
+    from sqlalchemy import text
+
+    def do(client: FlaskClient, user: TestUser) -> FlaskClient:
+        # Tests sign the same user in more than once within 30 s; a real user cannot reuse a
+        # code, so forget the last used step first (test-only, as the owner).
+        with owner_session_factory() as s:
+            s.execute(text("UPDATE app_user SET totp_last_step = NULL WHERE id = :id"),
+                      {"id": user.id})
+            s.commit()
+        token = csrf_from(client.get("/login").get_data(as_text=True))
+        resp = client.post("/login", data={"email": user.email, "password": user.password,
+                                           "csrf_token": token})
+        assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+        if user.totp_secret:
+            code = pyotp.TOTP(user.totp_secret).now()
+            # The session (and its CSRF secret) is renewed after the password step.
+            token = csrf_from(client.get("/login/code").get_data(as_text=True))
+            resp = client.post("/login/code", data={"code": code, "csrf_token": token})
+            assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+        return client
+
+    return do
+
+
+@pytest.fixture()
+def signed_in(app: Flask, make_user: Any, sign_in: Any) -> Any:
+    """Factory: a fresh client signed in as a new user of (agency_slug, role)."""
+
+    def make(agency_slug: str = "police", role: str = "analyst") -> FlaskClient:
+        return sign_in(app.test_client(), make_user(agency_slug, role))
+
+    return make

@@ -5,9 +5,18 @@ from __future__ import annotations
 import json
 import socket
 
+from typing import Any
+
+import pytest
 from flask.testing import FlaskClient
 
 from webmap import create_app
+
+
+@pytest.fixture()
+def analyst(signed_in: Any) -> FlaskClient:
+    client: FlaskClient = signed_in("police", "analyst")
+    return client
 
 
 def test_healthz_ok(client: FlaskClient) -> None:
@@ -37,8 +46,8 @@ def test_healthz_reports_a_stopped_database_clearly() -> None:
     assert "csmap_app" not in body["message"]  # no connection details leak
 
 
-def test_basemap_is_geojson_with_every_layer(client: FlaskClient) -> None:
-    resp = client.get("/api/v1/basemap")
+def test_basemap_is_geojson_with_every_layer(analyst: FlaskClient) -> None:
+    resp = analyst.get("/api/v1/basemap")
     assert resp.status_code == 200
     assert resp.mimetype == "application/geo+json"
     fc = json.loads(resp.data)
@@ -49,8 +58,8 @@ def test_basemap_is_geojson_with_every_layer(client: FlaskClient) -> None:
     assert 1.0 < lon < 1.4 and 54.4 < lat < 54.8  # lon/lat order (RFC 7946), over the sea
 
 
-def test_boundary_sets_and_areas(client: FlaskClient) -> None:
-    sets = client.get("/api/v1/boundary-sets").get_json()["boundary_sets"]
+def test_boundary_sets_and_areas(analyst: FlaskClient) -> None:
+    sets = analyst.get("/api/v1/boundary-sets").get_json()["boundary_sets"]
     kinds = {s["kind"] for s in sets}
     assert {
         "council_ward",
@@ -60,14 +69,14 @@ def test_boundary_sets_and_areas(client: FlaskClient) -> None:
         "ldsm_area",
     } <= kinds
     for s in sets:
-        fc = client.get(s["areas_url"]).get_json(force=True)
+        fc = analyst.get(s["areas_url"]).get_json(force=True)
         assert len(fc["features"]) == s["area_count"] > 0
         assert {"code", "name"} <= set(fc["features"][0]["properties"])
 
 
-def test_api_errors_have_one_json_shape(client: FlaskClient) -> None:
+def test_api_errors_have_one_json_shape(analyst: FlaskClient) -> None:
     for path in ("/api/v1/boundary-sets/no-such-set/areas", "/api/v1/nothing-here"):
-        resp = client.get(path)
+        resp = analyst.get(path)
         assert resp.status_code == 404
         err = resp.get_json()["error"]
         assert err["code"] == "not_found" and err["message"]
@@ -85,8 +94,8 @@ def test_html_error_page(client: FlaskClient) -> None:
     assert b"<h1>404" in resp.data and resp.mimetype == "text/html"
 
 
-def test_security_headers(client: FlaskClient) -> None:
-    resp = client.get("/")
+def test_security_headers(analyst: FlaskClient) -> None:
+    resp = analyst.get("/")
     assert resp.status_code == 200
     csp = resp.headers["Content-Security-Policy"]
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp

@@ -1,0 +1,217 @@
+"""The role matrix: every role × relation (own, panel partner, unrelated), plus a disabled
+user and an anonymous client, over every route that exists — and the same cases as direct
+SQL under the app role, which must agree with the policy table.
+
+Expectations are derived from ``webmap.policy.POLICY``, never typed in here, and a route that
+declares no policy (and is not on the short public list) fails the suite.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from tests.conftest import TestUser, csrf_from, pg_url
+from webmap.models import USER_ROLES
+from webmap.policy import POLICY, can
+
+#: Routes anyone may reach (signing in, health, static files).
+PUBLIC = {
+    "static",
+    "health.healthz",
+    "auth.login",
+    "auth.second_factor",
+    "auth.enrol",
+    "auth.recovery_codes",
+    "auth.logout",
+}
+#: Which agency plays each relation to the actors (all actors belong to police).
+TARGET_AGENCY = {"own": "police", "panel_partner": "social_care", "unrelated": "bus"}
+ACTOR_AGENCY = "police"
+#: URL variables that name an agency-owned object, and the table that holds it.
+OBJECT_VARS = {"observation_id": "observation", "context_id": "context", "user_id": "app_user"}
+
+
+@dataclass
+class World:
+    actors: dict[str, TestUser]
+    disabled: TestUser
+    objects: dict[tuple[str, str], str]  # (url variable, relation) -> value
+    agency_ids: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def world(make_user: Any, owner_session_factory: Any) -> World:
+    actors = {role: make_user(ACTOR_AGENCY, role) for role in USER_ROLES}
+    disabled = make_user(ACTOR_AGENCY, "analyst")  # disabled after signing in, below
+    objects: dict[tuple[str, str], str] = {}
+    with owner_session_factory() as s:
+        agency_ids = {slug: str(i) for slug, i in s.execute(text("SELECT slug, id FROM agency"))}
+        for rel, slug in TARGET_AGENCY.items():
+            for var, table in OBJECT_VARS.items():
+                if table == "app_user":
+                    value = str(make_user(slug, "practitioner").id)
+                else:
+                    value = str(s.execute(
+                        text(f"SELECT id FROM {table} WHERE agency_id = :a ORDER BY id LIMIT 1"),  # noqa: S608
+                        {"a": agency_ids[slug]},
+                    ).scalar_one())
+                objects[(var, rel)] = value
+            objects[("agency_id", rel)] = agency_ids[slug]
+            # An audit entry about each agency's records, for the SQL probe of audit reads.
+            s.execute(text(
+                "INSERT INTO audit_log (id, at, action, subject_agency_id, prev_hash, hash)"
+                " VALUES (0, now(), 'matrix.probe', :a, '', '')"), {"a": agency_ids[slug]})
+        # A panel of its own, so POSTs to it cannot change who is whose panel partner.
+        panel = s.execute(text(
+            "INSERT INTO panel (name, kind) VALUES (:n, 'ldsm') RETURNING id"),
+            {"n": f"Matrix panel {uuid.uuid4().hex[:6]}"}).scalar_one()
+        slug_row = s.execute(text("SELECT slug FROM boundary_set ORDER BY slug LIMIT 1")).scalar_one()
+        s.commit()
+    for rel in TARGET_AGENCY:
+        objects[("panel_id", rel)] = str(panel)
+        objects[("slug", rel)] = slug_row
+    return World(actors, disabled, objects, agency_ids)
+
+
+def _routes(app: Flask) -> list[tuple[str, str, tuple[str, ...], tuple[str, str] | None]]:
+    routes = []
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        perm = getattr(view, "csmap_permission", None)
+        if rule.endpoint in PUBLIC:
+            continue
+        assert perm is not None, f"{rule.rule} ({rule.endpoint}) declares no policy"
+        for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+            routes.append((rule.rule, method, tuple(sorted(rule.arguments)), perm))
+    return routes
+
+
+def test_every_route_is_either_public_or_under_the_policy(app: Flask) -> None:
+    routes = _routes(app)
+    assert routes, "no routes found"
+    covered = {perm for *_, perm in routes}
+    assert ("observation", "read") in covered and ("map", "view") in covered
+
+
+def _url(rule: str, args: tuple[str, ...], world: World, rel: str) -> str:
+    url = rule
+    for arg in args:
+        url = url.replace(f"<{arg}>", world.objects[(arg, rel)])
+    return url
+
+
+def _request(client: FlaskClient, method: str, url: str) -> Any:
+    if method == "GET":
+        return client.get(url)
+    token = csrf_from(client.get("/").get_data(as_text=True)) if _is_signed_in(client) else ""
+    return client.post(url, data={"csrf_token": token}, headers={"X-CSRFToken": token})
+
+
+def _is_signed_in(client: FlaskClient) -> bool:
+    return client.get("/").status_code == 200
+
+
+def test_http_matrix(app: Flask, world: World, sign_in: Any, owner_session_factory: Any) -> None:
+    from webmap.services.users import set_active
+
+    failures = []
+    clients = {role: sign_in(app.test_client(), user) for role, user in world.actors.items()}
+    # A user disabled while signed in: their session must stop working at once.
+    disabled_client = sign_in(app.test_client(), world.disabled)
+    with owner_session_factory() as s:
+        set_active(s, world.disabled.id, False)
+        s.commit()
+    anonymous = app.test_client()
+    for (rule, method, args, perm), rel in itertools.product(_routes(app), TARGET_AGENCY):
+        resource, action = perm  # type: ignore[misc]
+        url = _url(rule, args, world, rel)
+        has_object = any(a in OBJECT_VARS for a in args)
+        for who, client in [("anonymous", anonymous), ("disabled", disabled_client)]:
+            resp = _request(client, method, url)
+            expected = 401 if url.startswith("/api/") else 302
+            if resp.status_code != expected and not (method == "POST" and resp.status_code == 400):
+                failures.append(f"{who} {method} {url}: {resp.status_code}, expected {expected}")
+        for role, client in clients.items():
+            resp = _request(client, method, url)
+            scope = POLICY[perm].relations(role)
+            allowed = can(role, resource, action, rel if has_object else "own")
+            if not scope:
+                expected_codes = {403}
+            elif has_object and not allowed:
+                expected_codes = {404}
+            elif method == "GET":
+                expected_codes = {200}
+            else:  # a permitted POST with an empty form: done, or a validation error
+                expected_codes = {200, 302, 400, 422}
+            if resp.status_code not in expected_codes:
+                failures.append(f"{role} {method} {url} [{rel}]: {resp.status_code},"
+                                f" expected {sorted(expected_codes)}")
+    assert not failures, "\n".join(failures)
+
+
+def test_not_found_and_out_of_scope_are_indistinguishable(app: Flask, world: World,
+                                                          sign_in: Any) -> None:
+    client = sign_in(app.test_client(), world.actors["analyst"])
+    other = client.get(f"/api/v1/observations/{world.objects[('observation_id', 'unrelated')]}")
+    missing = client.get(f"/api/v1/observations/{uuid.uuid4()}")
+    assert other.status_code == missing.status_code == 404
+    assert other.get_json() == missing.get_json()
+
+
+# -- the same cases in SQL, under the app role -------------------------------------------------
+
+#: (resource, action) -> SQL that answers "may this context do it to the target agency's
+#: object?" as a boolean. Writes run inside a savepoint that is rolled back.
+PROBES: dict[tuple[str, str], str] = {
+    ("observation", "read"): "SELECT EXISTS (SELECT 1 FROM observation WHERE id = %(observation_id)s)",
+    ("context", "read"): "SELECT EXISTS (SELECT 1 FROM context WHERE id = %(context_id)s)",
+    ("vehicle", "read"): "SELECT EXISTS (SELECT 1 FROM vehicle WHERE agency_id = %(agency_id)s)",
+    ("user", "read"): "SELECT EXISTS (SELECT 1 FROM app_user WHERE id = %(user_id)s)",
+    ("user", "manage"): "WITH u AS (UPDATE app_user SET updated_at = updated_at"
+                        " WHERE id = %(user_id)s RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
+    ("agency", "manage"): "WITH u AS (UPDATE agency SET name = name WHERE id = %(agency_id)s"
+                          " RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
+    ("panel", "manage"): "WITH u AS (UPDATE panel SET name = name WHERE id = %(panel_id)s"
+                         " RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
+    ("boundary_set", "manage"): "WITH u AS (UPDATE boundary_set SET name = name"
+                                " WHERE slug = %(slug)s RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
+    ("audit", "read"): "SELECT EXISTS (SELECT 1 FROM audit_log"
+                       " WHERE subject_agency_id = %(agency_id)s AND action = 'matrix.probe')",
+    ("reference", "read"): "SELECT EXISTS (SELECT 1 FROM agency WHERE id = %(agency_id)s)",
+    ("map", "view"): "SELECT EXISTS (SELECT 1 FROM boundary_set)",
+}
+
+
+def test_every_policy_rule_has_a_sql_probe() -> None:
+    assert set(PROBES) == set(POLICY)
+
+
+def test_sql_matrix_agrees_with_policy(test_db: dict[str, str], world: World) -> None:
+    failures = []
+    with psycopg.connect(pg_url(test_db["app"])) as conn:
+        for (key, sql), rel in itertools.product(PROBES.items(), TARGET_AGENCY):
+            params = {var: world.objects[(var, rel)] for var, r in world.objects if r == rel}
+            # Directory-like resources are not agency-owned: their rule is the same for all.
+            probe_rel = rel if key[0] in {"observation", "context", "vehicle", "user",
+                                          "audit"} else "own"
+            for role, user in world.actors.items():
+                with conn.transaction(force_rollback=True):
+                    conn.execute(
+                        "SELECT set_config('csmap.user_id', %s, true),"
+                        " set_config('csmap.agency_id', %s, true), set_config('csmap.role', %s, true)",
+                        (str(user.id), str(user.agency_id), role),
+                    )
+                    got = conn.execute(sql, params).fetchone()[0]  # type: ignore[index]
+                want = can(role, *key, probe_rel)
+                if got != want:
+                    failures.append(f"{key} {role} -> {rel}: SQL says {got}, policy says {want}")
+    assert not failures, "\n".join(failures)
