@@ -108,6 +108,8 @@
   var config = {
     basemapUrl: ds.basemapUrl || '/api/v1/basemap',
     boundarySetsUrl: ds.boundarySetsUrl || '/api/v1/boundary-sets',
+    // Only present for roles that may read their own agency's contexts.
+    contextsUrl: (ds.contextsUrl || '').trim(),
     tileUrl: (ds.tileUrl || '').trim(),
     tileAttribution: (ds.tileAttribution || '').trim(),
     center: parseCenter(ds.center) || [54.6, 1.2],
@@ -827,6 +829,16 @@
           boundarySets.length ? 'None shown. Use the layers button to add some.' : 'None available.'));
       }
 
+      if (contexts && contexts.layer && map.hasLayer(contexts.layer) && contexts.kinds.length) {
+        body.appendChild(el('h2', 'cs-legend__heading', contexts.title));
+        var ctxList = el('ul', 'cs-legend__list');
+        contexts.kinds.forEach(function (kind) {
+          ctxList.appendChild(legendItem('swatch-ctx swatch-ctx-' + kind, CONTEXT_LABELS[kind] || kind));
+        });
+        body.appendChild(ctxList);
+        body.appendChild(el('p', 'cs-legend__note', 'Exact positions: your agency\'s own records.'));
+      }
+
       if (!config.tileUrl) {
         body.appendChild(el('p', 'cs-legend__note', 'Demo town: fictional, drawn over open sea.'));
       }
@@ -920,6 +932,65 @@
       }
       throw err;
     });
+
+  // ---------------------------------------------------------------------------
+  // The agency's own contexts (tier A: exact positions, only for its own users)
+  // ---------------------------------------------------------------------------
+
+  var CONTEXT_LABELS = {
+    hotspot: 'Hotspot',
+    transport_route: 'Transport route',
+    transport_hub: 'Transport hub',
+    place_of_concern: 'Place of concern',
+    protective_space: 'Protective space',
+  };
+  var contexts = { layer: null, kinds: [], title: 'Our contexts' };
+
+  function contextColour(kind) {
+    return cssVar('--cs-ctx-' + kind.replace(/_/g, '-'), '#444444');
+  }
+
+  function drawContexts(fc) {
+    var kinds = {};
+    contexts.layer = L.geoJSON(fc, {
+      style: function (feature) {
+        var kind = feature.properties.kind;
+        var line = feature.geometry && /LineString/.test(feature.geometry.type);
+        return { color: contextColour(kind), weight: line ? 4 : 2, opacity: 0.9,
+          fillOpacity: 0.25, dashArray: line ? '8 4' : null };
+      },
+      pointToLayer: function (feature, latlng) {
+        return L.circleMarker(latlng, { radius: 7, color: '#ffffff', weight: 2,
+          fillColor: contextColour(feature.properties.kind), fillOpacity: 1 });
+      },
+      onEachFeature: function (feature, layer) {
+        var p = feature.properties;
+        kinds[p.kind] = true;
+        var label = (p.name || 'Unnamed') + ' — ' + (CONTEXT_LABELS[p.kind] || p.kind);
+        layer.bindTooltip(escapeHtml(label), { sticky: true });
+      },
+    }).addTo(map);
+    contexts.kinds = Object.keys(CONTEXT_LABELS).filter(function (k) { return kinds[k]; });
+    addOverlayEntry('Our records', swatchHtml('swatch-ctx swatch-ctx-hotspot') + 'Contexts',
+      contexts.layer);
+    contexts.layer.on('add remove', function () { legend.update(); });
+    buildLayersControl();
+    legend.update();
+  }
+
+  if (config.contextsUrl) {
+    Promise.all([basemapDrawn, initialSetDrawn])
+      .then(function () { return getJSON(config.contextsUrl); })
+      .then(function (data) {
+        drawContexts(asFeatureCollection(data));
+        document.body.dataset.contextsReady = '1';
+      })
+      .catch(function (err) {
+        var message = err instanceof ApiError ? err.message : 'Your contexts could not be drawn.';
+        reportError('contexts', 'Could not load your contexts: ' + sentence(message),
+          err instanceof ApiError ? err.code : 'draw_failed');
+      });
+  }
 
   Promise.all([basemapDrawn, initialSetDrawn])
     .then(nextFrames)

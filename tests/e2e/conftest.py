@@ -63,6 +63,24 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
+def browser_sign_in(page: Any, base: str, user: Any, owner_session_factory: Any) -> None:
+    """Sign in through the real pages, as a person would: password, then the TOTP code."""
+    import pyotp
+    from sqlalchemy import text
+
+    with owner_session_factory() as s:  # allow another sign-in within the same 30 s step
+        s.execute(text("UPDATE app_user SET totp_last_step = NULL WHERE id = :id"), {"id": user.id})
+        s.commit()
+    page.goto(base + "/login")
+    page.get_by_label("E-mail address").fill(user.email)
+    page.get_by_label("Password").fill(user.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/login/code")
+    page.get_by_label("Six-digit code").fill(pyotp.TOTP(user.totp_secret).now())
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(base + "/")
+
+
 def screenshot(page: Any, name: str) -> Path:
     """Save a screenshot under tests/artifacts/ for a person to look at."""
     ARTIFACTS.mkdir(exist_ok=True)

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import browser_sign_in, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +44,15 @@ def _open_offline(page: Any, url: str) -> tuple[list[str], list[str]]:
     return requested, errors
 
 
-def test_map_page_works_offline_with_legend_and_boundaries(page: Any, live_server: str) -> None:
+@pytest.fixture()
+def analyst(make_user: Any) -> Any:
+    return make_user("police", "analyst")
+
+
+def test_map_page_works_offline_with_legend_and_boundaries(
+    page: Any, live_server: str, analyst: Any, owner_session_factory: Any
+) -> None:
+    browser_sign_in(page, live_server, analyst, owner_session_factory)
     requested, errors = _open_offline(page, live_server + "/")
     assert not errors, errors
     assert any(u.endswith("/api/v1/basemap") for u in requested)
@@ -69,12 +77,15 @@ def test_map_page_works_offline_with_legend_and_boundaries(page: Any, live_serve
     assert page.locator(".leaflet-overlay-pane canvas, .leaflet-overlay-pane path").count() > 0
 
 
-def test_map_page_at_phone_width(browser: Any, live_server: str) -> None:
+def test_map_page_at_phone_width(
+    browser: Any, live_server: str, analyst: Any, owner_session_factory: Any
+) -> None:
     context = browser.new_context(
         viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
     )
     page = context.new_page()
     try:
+        browser_sign_in(page, live_server, analyst, owner_session_factory)
         _, errors = _open_offline(page, live_server + "/")
         assert not errors, errors
         width = page.evaluate("document.documentElement.scrollWidth")
@@ -86,7 +97,10 @@ def test_map_page_at_phone_width(browser: Any, live_server: str) -> None:
         context.close()
 
 
-def test_map_is_reachable_by_keyboard(page: Any, live_server: str) -> None:
+def test_map_is_reachable_by_keyboard(
+    page: Any, live_server: str, analyst: Any, owner_session_factory: Any
+) -> None:
+    browser_sign_in(page, live_server, analyst, owner_session_factory)
     _open_offline(page, live_server + "/")
     focused = set()
     for _ in range(12):
