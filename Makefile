@@ -52,6 +52,8 @@ demo-data: migrate
 # -- the two commands -------------------------------------------------------------------------
 demo: demo-data
 	@echo
+	@$(CSMAP) demo logins
+	@echo
 	@echo "csmap demo: http://127.0.0.1:$(PORT)  (fictional town of Wrenmouth; Ctrl-C to stop)"
 	@echo
 	@$(CSMAP) serve --port $(PORT)

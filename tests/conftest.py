@@ -197,12 +197,14 @@ def sign_in(owner_session_factory: Any) -> Any:
         # Tests sign the same user in more than once within 30 s; a real user cannot reuse a
         # code, so forget the last used step first (test-only, as the owner).
         with owner_session_factory() as s:
-            s.execute(text("UPDATE app_user SET totp_last_step = NULL WHERE id = :id"),
-                      {"id": user.id})
+            s.execute(
+                text("UPDATE app_user SET totp_last_step = NULL WHERE id = :id"), {"id": user.id}
+            )
             s.commit()
         token = csrf_from(client.get("/login").get_data(as_text=True))
-        resp = client.post("/login", data={"email": user.email, "password": user.password,
-                                           "csrf_token": token})
+        resp = client.post(
+            "/login", data={"email": user.email, "password": user.password, "csrf_token": token}
+        )
         assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
         if user.totp_secret:
             code = pyotp.TOTP(user.totp_secret).now()

@@ -45,7 +45,9 @@ PEOPLE: tuple[tuple[str, str, str, str], ...] = (
 
 
 def load_panels(session: Session) -> None:
-    agencies = dict(session.execute(text("SELECT slug, id FROM agency")).all())
+    agencies: dict[str, Any] = {
+        slug: agency_id for slug, agency_id in session.execute(text("SELECT slug, id FROM agency"))
+    }
     for name, kind, members in PANELS:
         panel_id = session.execute(
             text("INSERT INTO panel (name, kind) VALUES (:n, :k) RETURNING id"),

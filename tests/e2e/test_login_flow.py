@@ -11,8 +11,9 @@ from tests.e2e.conftest import browser_sign_in, screenshot
 pytestmark = pytest.mark.e2e
 
 
-def test_sign_in_see_map_sign_out(page: Any, live_server: str, make_user: Any,
-                                  owner_session_factory: Any) -> None:
+def test_sign_in_see_map_sign_out(
+    page: Any, live_server: str, make_user: Any, owner_session_factory: Any
+) -> None:
     user = make_user("police", "practitioner")
     page.goto(live_server + "/")
     page.wait_for_url("**/login?next=/")  # not signed in: sent to the sign-in page
@@ -30,8 +31,9 @@ def test_sign_in_see_map_sign_out(page: Any, live_server: str, make_user: Any,
     assert "unauthorised" in page.content()
 
 
-def test_wrong_code_shows_error_beside_the_field(page: Any, live_server: str, make_user: Any,
-                                                 owner_session_factory: Any) -> None:
+def test_wrong_code_shows_error_beside_the_field(
+    page: Any, live_server: str, make_user: Any, owner_session_factory: Any
+) -> None:
     user = make_user("health", "analyst")
     page.goto(live_server + "/login")
     page.get_by_label("E-mail address").fill(user.email)

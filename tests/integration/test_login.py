@@ -35,7 +35,9 @@ def _post_code(client: FlaskClient, code: str) -> Any:
 
 
 def _message(resp: Any) -> str:
-    found = re.search(r'class="flash flash-error" role="alert">([^<]+)<', resp.get_data(as_text=True))
+    found = re.search(
+        r'class="flash flash-error" role="alert">([^<]+)<', resp.get_data(as_text=True)
+    )
     return found.group(1) if found else ""
 
 
@@ -116,8 +118,9 @@ def test_idle_and_absolute_timeouts(app: Flask, make_user: Any, sign_in: Any) ->
     assert api.status_code == 401 and api.get_json()["error"]["code"] == "session_expired"
 
 
-def test_disabling_a_user_ends_their_session(app: Flask, make_user: Any, sign_in: Any,
-                                             owner_session_factory: Any) -> None:
+def test_disabling_a_user_ends_their_session(
+    app: Flask, make_user: Any, sign_in: Any, owner_session_factory: Any
+) -> None:
     user = make_user("education", "practitioner")
     client = sign_in(_client(app), user)
     assert _signed_in(client)
@@ -152,8 +155,7 @@ def test_outside_demo_mode_a_second_factor_must_be_enrolled(app: Flask, make_use
     assert 'src="data:image/svg+xml' in page  # QR rendered here, not by a web service
     secret = re.search(r'class="totp-key">([A-Z2-7]+)<', page).group(1)  # type: ignore[union-attr]
     token = csrf_from(page)
-    resp = client.post("/login/enrol", data={"code": pyotp.TOTP(secret).now(),
-                                             "csrf_token": token})
+    resp = client.post("/login/enrol", data={"code": pyotp.TOTP(secret).now(), "csrf_token": token})
     assert resp.status_code == 302
     codes_page = client.get(resp.headers["Location"]).get_data(as_text=True)
     codes = re.findall(r"<code>([0-9a-f]{6}-[0-9a-f]{6})</code>", codes_page)
@@ -167,8 +169,9 @@ def test_outside_demo_mode_a_second_factor_must_be_enrolled(app: Flask, make_use
         assert _post_code(client, codes[0]).status_code == expected
 
 
-def test_demo_mode_lets_demo_users_skip_the_second_factor(test_db: dict[str, str],
-                                                          make_user: Any) -> None:
+def test_demo_mode_lets_demo_users_skip_the_second_factor(
+    test_db: dict[str, str], make_user: Any
+) -> None:
     demo = create_app({"mode": "demo", "database_url": test_db["app"]})
     user = make_user("vcse", "practitioner", totp=False)
     client = _client(demo)
@@ -177,15 +180,18 @@ def test_demo_mode_lets_demo_users_skip_the_second_factor(test_db: dict[str, str
     assert _signed_in(client)
 
 
-def test_login_is_audited_without_personal_data(app: Flask, make_user: Any,
-                                                owner_session_factory: Any) -> None:
+def test_login_is_audited_without_personal_data(
+    app: Flask, make_user: Any, owner_session_factory: Any
+) -> None:
     user = make_user("police", "analyst")
     client = _client(app)
     _post_password(client, user.email, "a wrong password")
     with owner_session_factory() as s:
         rows = s.execute(
-            text("SELECT action, details::text, object_ids FROM audit_log"
-                 " WHERE :id = ANY(object_ids) ORDER BY id"),
+            text(
+                "SELECT action, details::text, object_ids FROM audit_log"
+                " WHERE :id = ANY(object_ids) ORDER BY id"
+            ),
             {"id": str(user.id)},
         ).all()
     assert rows and rows[-1][0] == "login.failed"

@@ -52,8 +52,9 @@ def test_every_agency_table_has_forced_rls(owner_conn: psycopg.Connection[Any]) 
     assert len(rows) == len(tables)
 
 
-def test_no_context_means_no_rows(app_conn: psycopg.Connection[Any],
-                                  owner_conn: psycopg.Connection[Any]) -> None:
+def test_no_context_means_no_rows(
+    app_conn: psycopg.Connection[Any], owner_conn: psycopg.Connection[Any]
+) -> None:
     for table in sorted(_agency_tables(owner_conn)):
         owner_rows = owner_conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
         app_rows = app_conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
@@ -62,24 +63,30 @@ def test_no_context_means_no_rows(app_conn: psycopg.Connection[Any],
             assert owner_rows > 0  # so the zero above means something
 
 
-def test_context_is_transaction_local(app_conn: psycopg.Connection[Any],
-                                      owner_conn: psycopg.Connection[Any]) -> None:
+def test_context_is_transaction_local(
+    app_conn: psycopg.Connection[Any], owner_conn: psycopg.Connection[Any]
+) -> None:
     agency_id, user_id = owner_conn.execute(
         "SELECT a.id, u.id FROM agency a CROSS JOIN LATERAL (SELECT gen_random_uuid() AS id) u"
         " WHERE a.slug = 'police'"
     ).fetchone()  # type: ignore[misc]
     _set_context(app_conn, str(user_id), str(agency_id), "analyst")
-    seen = app_conn.execute("SELECT count(*), count(DISTINCT agency_id) FROM observation").fetchone()
+    seen = app_conn.execute(
+        "SELECT count(*), count(DISTINCT agency_id) FROM observation"
+    ).fetchone()
     assert seen is not None and seen[0] > 0 and seen[1] == 1
     app_conn.commit()
     # Same connection, next transaction: the context is gone, and so are the rows.
     assert app_conn.execute("SELECT current_setting('csmap.agency_id', true)").fetchone() in {
-        ("",), (None,)}
+        ("",),
+        (None,),
+    }
     assert app_conn.execute("SELECT count(*) FROM observation").fetchone() == (0,)
 
 
-def test_context_shows_only_own_agency(app_conn: psycopg.Connection[Any],
-                                       owner_conn: psycopg.Connection[Any]) -> None:
+def test_context_shows_only_own_agency(
+    app_conn: psycopg.Connection[Any], owner_conn: psycopg.Connection[Any]
+) -> None:
     police = owner_conn.execute("SELECT id FROM agency WHERE slug = 'police'").fetchone()[0]  # type: ignore[index]
     total_police = owner_conn.execute(
         "SELECT count(*) FROM observation WHERE agency_id = %s", (police,)
@@ -92,15 +99,19 @@ def test_context_shows_only_own_agency(app_conn: psycopg.Connection[Any],
 
 
 def test_app_role_cannot_change_or_remove_audit_rows(app_conn: psycopg.Connection[Any]) -> None:
-    for statement in ("UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log",
-                      "TRUNCATE audit_log"):
+    for statement in (
+        "UPDATE audit_log SET action = 'x'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+    ):
         with pytest.raises(errors.InsufficientPrivilege):
             app_conn.execute(statement)
         app_conn.rollback()
 
 
-def test_audit_chain_verifies_and_reports_tampering(fresh_database: Any,
-                                                    settings: Settings) -> None:
+def test_audit_chain_verifies_and_reports_tampering(
+    fresh_database: Any, settings: Settings
+) -> None:
     owner_url, _ = fresh_database("csmap_audit")
     db.upgrade(settings, "head", url=owner_url)
     with psycopg.connect(pg_url(owner_url)) as conn:

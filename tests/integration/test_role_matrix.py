@@ -60,21 +60,32 @@ def world(make_user: Any, owner_session_factory: Any) -> World:
                 if table == "app_user":
                     value = str(make_user(slug, "practitioner").id)
                 else:
-                    value = str(s.execute(
-                        text(f"SELECT id FROM {table} WHERE agency_id = :a ORDER BY id LIMIT 1"),  # noqa: S608
-                        {"a": agency_ids[slug]},
-                    ).scalar_one())
+                    value = str(
+                        s.execute(
+                            text(
+                                f"SELECT id FROM {table} WHERE agency_id = :a ORDER BY id LIMIT 1"
+                            ),
+                            {"a": agency_ids[slug]},
+                        ).scalar_one()
+                    )
                 objects[(var, rel)] = value
             objects[("agency_id", rel)] = agency_ids[slug]
             # An audit entry about each agency's records, for the SQL probe of audit reads.
-            s.execute(text(
-                "INSERT INTO audit_log (id, at, action, subject_agency_id, prev_hash, hash)"
-                " VALUES (0, now(), 'matrix.probe', :a, '', '')"), {"a": agency_ids[slug]})
+            s.execute(
+                text(
+                    "INSERT INTO audit_log (id, at, action, subject_agency_id, prev_hash, hash)"
+                    " VALUES (0, now(), 'matrix.probe', :a, '', '')"
+                ),
+                {"a": agency_ids[slug]},
+            )
         # A panel of its own, so POSTs to it cannot change who is whose panel partner.
-        panel = s.execute(text(
-            "INSERT INTO panel (name, kind) VALUES (:n, 'ldsm') RETURNING id"),
-            {"n": f"Matrix panel {uuid.uuid4().hex[:6]}"}).scalar_one()
-        slug_row = s.execute(text("SELECT slug FROM boundary_set ORDER BY slug LIMIT 1")).scalar_one()
+        panel = s.execute(
+            text("INSERT INTO panel (name, kind) VALUES (:n, 'ldsm') RETURNING id"),
+            {"n": f"Matrix panel {uuid.uuid4().hex[:6]}"},
+        ).scalar_one()
+        slug_row = s.execute(
+            text("SELECT slug FROM boundary_set ORDER BY slug LIMIT 1")
+        ).scalar_one()
         s.commit()
     for rel in TARGET_AGENCY:
         objects[("panel_id", rel)] = str(panel)
@@ -153,13 +164,16 @@ def test_http_matrix(app: Flask, world: World, sign_in: Any, owner_session_facto
             else:  # a permitted POST with an empty form: done, or a validation error
                 expected_codes = {200, 302, 400, 422}
             if resp.status_code not in expected_codes:
-                failures.append(f"{role} {method} {url} [{rel}]: {resp.status_code},"
-                                f" expected {sorted(expected_codes)}")
+                failures.append(
+                    f"{role} {method} {url} [{rel}]: {resp.status_code},"
+                    f" expected {sorted(expected_codes)}"
+                )
     assert not failures, "\n".join(failures)
 
 
-def test_not_found_and_out_of_scope_are_indistinguishable(app: Flask, world: World,
-                                                          sign_in: Any) -> None:
+def test_not_found_and_out_of_scope_are_indistinguishable(
+    app: Flask, world: World, sign_in: Any
+) -> None:
     client = sign_in(app.test_client(), world.actors["analyst"])
     other = client.get(f"/api/v1/observations/{world.objects[('observation_id', 'unrelated')]}")
     missing = client.get(f"/api/v1/observations/{uuid.uuid4()}")
@@ -172,20 +186,23 @@ def test_not_found_and_out_of_scope_are_indistinguishable(app: Flask, world: Wor
 #: (resource, action) -> SQL that answers "may this context do it to the target agency's
 #: object?" as a boolean. Writes run inside a savepoint that is rolled back.
 PROBES: dict[tuple[str, str], str] = {
-    ("observation", "read"): "SELECT EXISTS (SELECT 1 FROM observation WHERE id = %(observation_id)s)",
+    (
+        "observation",
+        "read",
+    ): "SELECT EXISTS (SELECT 1 FROM observation WHERE id = %(observation_id)s)",
     ("context", "read"): "SELECT EXISTS (SELECT 1 FROM context WHERE id = %(context_id)s)",
     ("vehicle", "read"): "SELECT EXISTS (SELECT 1 FROM vehicle WHERE agency_id = %(agency_id)s)",
     ("user", "read"): "SELECT EXISTS (SELECT 1 FROM app_user WHERE id = %(user_id)s)",
     ("user", "manage"): "WITH u AS (UPDATE app_user SET updated_at = updated_at"
-                        " WHERE id = %(user_id)s RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
+    " WHERE id = %(user_id)s RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
     ("agency", "manage"): "WITH u AS (UPDATE agency SET name = name WHERE id = %(agency_id)s"
-                          " RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
+    " RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
     ("panel", "manage"): "WITH u AS (UPDATE panel SET name = name WHERE id = %(panel_id)s"
-                         " RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
+    " RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
     ("boundary_set", "manage"): "WITH u AS (UPDATE boundary_set SET name = name"
-                                " WHERE slug = %(slug)s RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
+    " WHERE slug = %(slug)s RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
     ("audit", "read"): "SELECT EXISTS (SELECT 1 FROM audit_log"
-                       " WHERE subject_agency_id = %(agency_id)s AND action = 'matrix.probe')",
+    " WHERE subject_agency_id = %(agency_id)s AND action = 'matrix.probe')",
     ("reference", "read"): "SELECT EXISTS (SELECT 1 FROM agency WHERE id = %(agency_id)s)",
     ("map", "view"): "SELECT EXISTS (SELECT 1 FROM boundary_set)",
 }
@@ -201,13 +218,15 @@ def test_sql_matrix_agrees_with_policy(test_db: dict[str, str], world: World) ->
         for (key, sql), rel in itertools.product(PROBES.items(), TARGET_AGENCY):
             params = {var: world.objects[(var, rel)] for var, r in world.objects if r == rel}
             # Directory-like resources are not agency-owned: their rule is the same for all.
-            probe_rel = rel if key[0] in {"observation", "context", "vehicle", "user",
-                                          "audit"} else "own"
+            probe_rel = (
+                rel if key[0] in {"observation", "context", "vehicle", "user", "audit"} else "own"
+            )
             for role, user in world.actors.items():
                 with conn.transaction(force_rollback=True):
                     conn.execute(
                         "SELECT set_config('csmap.user_id', %s, true),"
-                        " set_config('csmap.agency_id', %s, true), set_config('csmap.role', %s, true)",
+                        " set_config('csmap.agency_id', %s, true),"
+                        " set_config('csmap.role', %s, true)",
                         (str(user.id), str(user.agency_id), role),
                     )
                     got = conn.execute(sql, params).fetchone()[0]  # type: ignore[index]

@@ -61,3 +61,14 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     assert not missing, f"settings missing from README's configuration table: {missing}"
     stale = documented - set(settings_fields()) - {"CSMAP_"}
     assert not stale, f"README documents settings that do not exist: {stale}"
+
+
+def test_every_role_and_policy_rule_is_documented() -> None:
+    from webmap.models import USER_ROLES
+    from webmap.policy import POLICY
+
+    text = README.read_text()
+    for role in USER_ROLES:
+        assert f"| {role.replace('_', ' ')} |" in text, f"role {role} missing from README"
+    for key, rule in POLICY.items():
+        assert rule.description.strip(), f"policy rule {key} has no description"

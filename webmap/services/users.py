@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import text
+from sqlalchemy import CursorResult, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -82,7 +83,7 @@ def set_active(session: Session, user_id: uuid.UUID, active: bool) -> bool:
         ),
         {"id": user_id, "active": active},
     )
-    return bool(result.rowcount)
+    return bool(cast(CursorResult[Any], result).rowcount)
 
 
 def reset_second_factor(session: Session, user_id: uuid.UUID) -> bool:
@@ -95,7 +96,7 @@ def reset_second_factor(session: Session, user_id: uuid.UUID) -> bool:
         ),
         {"id": user_id},
     )
-    return bool(result.rowcount)
+    return bool(cast(CursorResult[Any], result).rowcount)
 
 
 def set_password(session: Session, user_id: uuid.UUID, password: str) -> bool:
@@ -109,4 +110,4 @@ def set_password(session: Session, user_id: uuid.UUID, password: str) -> bool:
         ),
         {"id": user_id, "hash": credentials.hash_password(password)},
     )
-    return bool(result.rowcount)
+    return bool(cast(CursorResult[Any], result).rowcount)
