@@ -35,6 +35,13 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         JSON_SORT_KEYS=False,
     )
     app.extensions["csmap.settings"] = settings
+    if settings.proxy_count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Trust exactly this many proxies: the client address (for log-in limits) and the
+        # scheme (for HSTS and secure cookies) come from their headers, no further.
+        n = settings.proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     logging.getLogger("webmap").setLevel(settings.log_level)
 
     from webmap import db, errors, security

@@ -87,6 +87,13 @@ class Settings(BaseModel):
     login_max_failures: int = Field(
         5, ge=1, description="Failed log-ins per account in 15 minutes before 429."
     )
+    proxy_count: int = Field(
+        0,
+        ge=0,
+        le=5,
+        description="Number of reverse proxies in front of the app whose X-Forwarded-For/"
+        "-Proto to trust (0: none). Needed for HSTS and per-client log-in limits behind TLS.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level. Logs never carry coordinates, notes or person refs."
     )

@@ -101,3 +101,34 @@ def test_security_headers(analyst: FlaskClient) -> None:
     assert "frame-ancestors 'none'" in csp
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
     assert b"<script>" not in resp.data and b"style=" not in resp.data
+
+
+def test_hsts_only_over_https_and_behind_a_trusted_proxy(test_db: dict[str, str]) -> None:
+    plain = create_app({"mode": "test", "database_url": test_db["app"]}).test_client()
+    assert "Strict-Transport-Security" not in plain.get("/login").headers
+    assert "Strict-Transport-Security" in plain.get("/login", base_url="https://localhost").headers
+    proxied = create_app(
+        {"mode": "test", "database_url": test_db["app"], "proxy_count": 1}
+    ).test_client()
+    resp = proxied.get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" in resp.headers
+    # Without trusting a proxy, the header is ignored (anyone could send it).
+    assert (
+        "Strict-Transport-Security"
+        not in plain.get("/login", headers={"X-Forwarded-Proto": "https"}).headers
+    )
+
+
+def test_session_cookie_flags(test_db: dict[str, str]) -> None:
+    prod = create_app(
+        {
+            "mode": "production",
+            "database_url": test_db["app"],
+            "secret_key": "s" * 40,
+            "hmac_key": "h" * 40,
+        }
+    )
+    assert prod.config["SESSION_COOKIE_SECURE"] is True
+    assert prod.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert prod.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert prod.config["SESSION_COOKIE_NAME"].startswith("__Host-")
