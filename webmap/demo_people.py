@@ -45,6 +45,14 @@ PEOPLE: tuple[tuple[str, str, str, str], ...] = (
 
 
 def load_panels(session: Session) -> None:
+    # Lead contacts use Ofcom's drama number range (01632 960xxx): never a real line.
+    session.execute(
+        text(
+            "UPDATE agency SET lead_contact = name || ' exploitation lead, 01632 960' ||"
+            " lpad((row_number)::text, 3, '0') FROM (SELECT id AS aid, row_number() OVER"
+            " (ORDER BY slug) FROM agency) n WHERE agency.id = n.aid"
+        )
+    )
     agencies: dict[str, Any] = {
         slug: agency_id for slug, agency_id in session.execute(text("SELECT slug, id FROM agency"))
     }

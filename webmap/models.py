@@ -71,6 +71,8 @@ class Agency(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
     kind: Mapped[str] = mapped_column(agency_kind, nullable=False)
+    #: Who to contact about this agency's records (e.g. for a vehicle reported by two).
+    lead_contact: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = _created_at()
 
 

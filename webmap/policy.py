@@ -36,6 +36,8 @@ NONE: Final[frozenset[str]] = frozenset()
 
 #: Roles that read their own agency's records at full detail (tier A).
 READERS: Final = ("practitioner", "analyst", "panel_chair", "agency_admin")
+#: Roles that record and change their own agency's records.
+WRITERS: Final = ("practitioner", "analyst", "agency_admin")
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,22 @@ POLICY: Final[dict[tuple[str, str], Rule]] = {
         "Read contexts at full detail", dict.fromkeys((*READERS, "trainer"), OWN)
     ),
     ("vehicle", "read"): Rule("Read vehicles of interest", dict.fromkeys(READERS, OWN)),
+    ("observation", "create"): Rule(
+        "Record observations and sightings", dict.fromkeys(WRITERS, OWN)
+    ),
+    ("observation", "update"): Rule("Change observations", dict.fromkeys(WRITERS, OWN)),
+    ("observation", "delete"): Rule(
+        "Delete observations (soft, with a reason)", dict.fromkeys(WRITERS, OWN)
+    ),
+    ("observation", "moderate"): Rule(
+        "Redact text from notes and see the original", {"agency_admin": OWN}
+    ),
+    ("context", "create"): Rule("Record contexts", dict.fromkeys(WRITERS, OWN)),
+    ("context", "update"): Rule("Change contexts", dict.fromkeys(WRITERS, OWN)),
+    ("context", "delete"): Rule(
+        "Delete contexts (soft, with a reason)", dict.fromkeys(WRITERS, OWN)
+    ),
+    ("vehicle", "create"): Rule("Record vehicles of interest", dict.fromkeys(WRITERS, OWN)),
     ("user", "read"): Rule("See user accounts", {"agency_admin": OWN, "system_admin": ANY}),
     ("user", "manage"): Rule(
         "Create, change and disable user accounts", {"agency_admin": OWN, "system_admin": ANY}

@@ -1,17 +1,250 @@
-"""An agency's own records over the API (read side; recording arrives with issue 4)."""
+"""The recording API under /api/v1: contexts, observations, sightings, vehicles.
+
+Views parse and authorise, call a service, and answer; the services do the work. Creates take
+an ``Idempotency-Key``; updates and deletes need ``If-Match`` with the version last read.
+"""
 
 from __future__ import annotations
 
+import re
+from typing import Any, TypeVar
+
 from flask import Blueprint, Response, jsonify, request
 from flask_login import current_user
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import text
 
+from webmap import get_settings
 from webmap.db import get_session
 from webmap.errors import ApiError
+from webmap.idempotency import create_once
 from webmap.policy import permission
-from webmap.services import records
+from webmap.schemas import (
+    CONTEXT_GEOMETRY,
+    ContextIn,
+    ContextPatch,
+    DeleteIn,
+    ObservationIn,
+    ObservationPatch,
+    RedactIn,
+    SightingIn,
+    VehicleIn,
+)
+from webmap.services import recording, records, vehicles
 
 bp = Blueprint("records", __name__, url_prefix="/api/v1")
 GEOJSON = "application/geo+json"
+M = TypeVar("M", bound=BaseModel)
+_ETAG = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
+
+
+def parse_body(model: type[M]) -> M:
+    """The JSON body as ``model``, or a 422 naming each bad field."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(
+            422,
+            "invalid",
+            "The body must be a JSON object (Content-Type: application/json).",
+            {"body": "must be a JSON object"},
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields: dict[str, str] = {}
+        for err in exc.errors():
+            name = str(err["loc"][0]) if err["loc"] else "body"
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                message = "is not a field of this record"
+            fields.setdefault(name, message)
+        first = next(iter(fields))
+        raise ApiError(422, "invalid", f"{first}: {fields[first]}", fields) from None
+
+
+def expected_version() -> int:
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        raise ApiError(
+            428, "version_required", "Send If-Match with the version you last read (its ETag)."
+        )
+    match = _ETAG.match(raw.strip())
+    if not match:
+        raise ApiError(
+            422,
+            "invalid",
+            'If-Match must be a version number such as "3".',
+            {"If-Match": "must be a version number"},
+        )
+    return int(match.group(1))
+
+
+def _feature(feature: dict[str, Any], status: int = 200) -> Response:
+    resp = jsonify(feature)
+    resp.status_code = status
+    resp.mimetype = GEOJSON
+    resp.headers["ETag"] = f'"{feature["properties"]["version"]}"'
+    return resp
+
+
+def _repair() -> bool:
+    return request.args.get("repair", "").lower() in {"1", "true", "yes"}
+
+
+# -- vocabulary -------------------------------------------------------------------------------
+
+
+@bp.get("/categories")
+@permission("reference", "read")
+def categories(scope: frozenset[str]) -> Response:
+    rows = get_session().execute(
+        text("SELECT code, label FROM category WHERE active ORDER BY sort, label")
+    )
+    return jsonify({"categories": [{"code": c, "label": label} for c, label in rows]})
+
+
+@bp.get("/place-features")
+@permission("reference", "read")
+def place_features(scope: frozenset[str]) -> Response:
+    rows = get_session().execute(
+        text("SELECT code, label FROM place_feature WHERE active ORDER BY sort, label")
+    )
+    return jsonify({"place_features": [{"code": c, "label": label} for c, label in rows]})
+
+
+@bp.get("/vocabulary")
+@permission("reference", "read")
+def vocabulary(scope: frozenset[str]) -> Response:
+    from spatial.vocabulary import (
+        CONTEXT_KINDS,
+        CONTEXT_STATUSES,
+        INFORMATION_GRADES,
+        SOURCE_GRADES,
+    )
+
+    return jsonify(
+        {
+            "context_kinds": [
+                {"code": k, "label": label, "geometry": list(CONTEXT_GEOMETRY[k])}
+                for k, label in CONTEXT_KINDS.items()
+            ],
+            "context_statuses": list(CONTEXT_STATUSES),
+            "source_grades": list(SOURCE_GRADES),
+            "info_grades": list(INFORMATION_GRADES),
+        }
+    )
+
+
+# -- observations and sightings ---------------------------------------------------------------
+
+
+@bp.get("/observations")
+@permission("observation", "read")
+def observations(scope: frozenset[str]) -> Response:
+    f = records.parse_filters(request.args)
+    return jsonify(records.list_observations(get_session(), current_user, f))
+
+
+@bp.get("/sightings")
+@permission("observation", "read")
+def sightings(scope: frozenset[str]) -> Response:
+    f = records.parse_filters(request.args, sightings_only=True)
+    return jsonify(records.list_observations(get_session(), current_user, f))
+
+
+def _create_observation(data: ObservationIn | SightingIn) -> Response:
+    db = get_session()
+
+    def make() -> tuple[dict[str, Any], int]:
+        new_id = recording.create_observation(db, current_user, get_settings(), data)
+        return records.fetch_observation(db, current_user.agency_id, new_id), 201
+
+    return create_once(db, make)
+
+
+@bp.post("/observations")
+@permission("observation", "create")
+def observation_create(scope: frozenset[str]) -> Response:
+    return _create_observation(parse_body(ObservationIn))
+
+
+@bp.post("/sightings")
+@permission("observation", "create")
+def sighting_create(scope: frozenset[str]) -> Response:
+    data = parse_body(SightingIn)
+    return _create_observation(data.model_copy(update={"category": "vehicle_of_interest"}))
+
+
+@bp.get("/observations/<observation_id>")
+@permission("observation", "read")
+def observation(observation_id: str, scope: frozenset[str]) -> Response:
+    return _feature(records.get_observation(get_session(), current_user, observation_id, scope))
+
+
+@bp.patch("/observations/<observation_id>")
+@permission("observation", "update")
+def observation_update(observation_id: str, scope: frozenset[str]) -> Response:
+    db = get_session()
+    records.check_scope(db, current_user, "observation", observation_id, scope)
+    object_id = recording.update_observation(
+        db,
+        current_user,
+        get_settings(),
+        observation_id,
+        expected_version(),
+        parse_body(ObservationPatch),
+    )
+    feature = records.fetch_observation(db, current_user.agency_id, object_id)
+    db.commit()
+    return _feature(feature)
+
+
+@bp.post("/observations/<observation_id>/redact")
+@permission("observation", "moderate")
+def observation_redact(observation_id: str, scope: frozenset[str]) -> Response:
+    db = get_session()
+    records.check_scope(db, current_user, "observation", observation_id, scope)
+    version = expected_version()
+    object_id = recording.redact_note(
+        db, current_user, observation_id, version, parse_body(RedactIn).text
+    )
+    feature = records.fetch_observation(db, current_user.agency_id, object_id)
+    db.commit()
+    return _feature(feature)
+
+
+@bp.get("/observations/<observation_id>/history")
+@permission("observation", "read")
+def observation_history(observation_id: str, scope: frozenset[str]) -> Response:
+    return _history("observation", observation_id, scope)
+
+
+def _history(object_type: str, raw_id: str, scope: frozenset[str]) -> Response:
+    db = get_session()
+    records.check_scope(db, current_user, object_type, raw_id, scope)
+    versions = recording.history(db, current_user, object_type, raw_id)
+    db.commit()
+    return jsonify({"versions": versions})
+
+
+def _delete(object_type: str, raw_id: str, scope: frozenset[str]) -> Response:
+    db = get_session()
+    records.check_scope(db, current_user, object_type, raw_id, scope)
+    version = expected_version()
+    recording.soft_delete(
+        db, current_user, object_type, raw_id, version, parse_body(DeleteIn).reason
+    )
+    db.commit()
+    return jsonify({"id": raw_id, "deleted": True})
+
+
+@bp.delete("/observations/<observation_id>")
+@permission("observation", "delete")
+def observation_delete(observation_id: str, scope: frozenset[str]) -> Response:
+    return _delete("observation", observation_id, scope)
+
+
+# -- contexts -----------------------------------------------------------------------------------
 
 
 @bp.get("/contexts")
@@ -20,28 +253,91 @@ def contexts(scope: frozenset[str]) -> Response:
     return Response(records.list_contexts(get_session(), current_user), mimetype=GEOJSON)
 
 
+@bp.post("/contexts")
+@permission("context", "create")
+def context_create(scope: frozenset[str]) -> Response:
+    db = get_session()
+    data = parse_body(ContextIn)
+
+    def make() -> tuple[dict[str, Any], int]:
+        new_id = recording.create_context(db, current_user, get_settings(), data, _repair())
+        return records.fetch_context(db, current_user.agency_id, new_id), 201
+
+    return create_once(db, make)
+
+
 @bp.get("/contexts/<context_id>")
 @permission("context", "read")
 def context(context_id: str, scope: frozenset[str]) -> Response:
-    body = records.get_context(get_session(), current_user, context_id, scope)
-    return Response(body, mimetype=GEOJSON)
+    return _feature(records.get_context(get_session(), current_user, context_id, scope))
 
 
-@bp.get("/observations")
-@permission("observation", "read")
-def observations(scope: frozenset[str]) -> Response:
-    page = request.args.get("page", "1")
-    if not page.isdigit() or not 1 <= int(page) <= 100_000:
-        raise ApiError(
-            422,
-            "invalid",
-            "page: must be a whole number from 1",
-            {"page": "must be a whole number from 1"},
+@bp.patch("/contexts/<context_id>")
+@permission("context", "update")
+def context_update(context_id: str, scope: frozenset[str]) -> Response:
+    db = get_session()
+    records.check_scope(db, current_user, "context", context_id, scope)
+    object_id = recording.update_context(
+        db,
+        current_user,
+        get_settings(),
+        context_id,
+        expected_version(),
+        parse_body(ContextPatch),
+        _repair(),
+    )
+    feature = records.fetch_context(db, current_user.agency_id, object_id)
+    db.commit()
+    return _feature(feature)
+
+
+@bp.delete("/contexts/<context_id>")
+@permission("context", "delete")
+def context_delete(context_id: str, scope: frozenset[str]) -> Response:
+    return _delete("context", context_id, scope)
+
+
+@bp.get("/contexts/<context_id>/history")
+@permission("context", "read")
+def context_history(context_id: str, scope: frozenset[str]) -> Response:
+    return _history("context", context_id, scope)
+
+
+# -- vehicles -----------------------------------------------------------------------------------
+
+
+@bp.get("/vehicles")
+@permission("vehicle", "read")
+def vehicle_list(scope: frozenset[str]) -> Response:
+    return jsonify({"vehicles": records.list_vehicles(get_session(), current_user)})
+
+
+@bp.post("/vehicles")
+@permission("vehicle", "create")
+def vehicle_create(scope: frozenset[str]) -> Response:
+    db = get_session()
+    data = parse_body(VehicleIn)
+
+    def make() -> tuple[dict[str, Any], int]:
+        new_id, matches = vehicles.create_vehicle(
+            db, current_user, get_settings().secret("hmac_key"), data
         )
-    return jsonify(records.list_observations(get_session(), current_user, int(page)))
+        vehicle = records.fetch_vehicle(db, current_user.agency_id, new_id)
+        return vehicles.vehicle_response(vehicle, matches), 201
+
+    return create_once(db, make)
 
 
-@bp.get("/observations/<observation_id>")
-@permission("observation", "read")
-def observation(observation_id: str, scope: frozenset[str]) -> Response:
-    return jsonify(records.get_observation(get_session(), current_user, observation_id, scope))
+@bp.get("/vehicles/<vehicle_id>")
+@permission("vehicle", "read")
+def vehicle(vehicle_id: str, scope: frozenset[str]) -> Response:
+    db = get_session()
+    object_id, owner = records.check_scope(db, current_user, "vehicle", vehicle_id, scope)
+    body = records.fetch_vehicle(db, owner, object_id)
+    from webmap import audit
+
+    audit.record(
+        db, "vehicle.read", object_type="vehicle", object_ids=[object_id], subject_agency_id=owner
+    )
+    db.commit()
+    return jsonify(body)

@@ -1,0 +1,67 @@
+"""Recording pages: put on the map what was seen, where and when; list and open records.
+
+These are HTML shells only. The pages' scripts (``static/js/record.js`` and
+``static/js/records.js``) read and write the records through the JSON API under ``/api/v1``,
+so every rule (validation, scope, versions, audit) is enforced in one place. A record outside
+the user's scope is reported by the API as 404, exactly like one that does not exist; the
+detail page then says so.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, render_template, request, url_for
+
+from webmap.policy import permission
+
+bp = Blueprint("recording", __name__)
+
+#: Record kinds with a detail page, and the API collection each lives in.
+KINDS = {"observation": "observations", "context": "contexts"}
+
+
+def _api_root() -> str:
+    return request.script_root + "/api/v1"
+
+
+def _urls() -> dict[str, str]:
+    """Addresses the scripts need, written into data-* attributes (never into inline JS)."""
+    return {
+        "api": _api_root(),
+        "basemap": url_for("api.basemap"),
+        # The scripts replace __kind__ and __id__; both are plain URL segments.
+        "detail": url_for("recording.record_detail", kind="__kind__", record_id="__id__"),
+        "record": url_for("recording.record"),
+        "records": url_for("recording.records"),
+    }
+
+
+@bp.get("/record")
+@permission("observation", "read")  # TEMP until POLICY has ("observation", "create")
+def record(scope: frozenset[str]) -> str:
+    return render_template("recording/record.html", urls=_urls())
+
+
+@bp.get("/records")
+@permission("observation", "read")
+def records(scope: frozenset[str]) -> str:
+    return render_template("recording/records.html", urls=_urls())
+
+
+@bp.get("/records/<kind>/<record_id>")
+@permission("observation", "read")
+def record_detail(kind: str, record_id: str, scope: frozenset[str]) -> str:
+    if kind not in KINDS:
+        abort(404)
+    try:
+        uuid.UUID(record_id)
+    except ValueError:
+        abort(404)
+    return render_template(
+        "recording/record_detail.html",
+        urls=_urls(),
+        kind=kind,
+        record_id=record_id,
+        record_url=f"{_api_root()}/{KINDS[kind]}/{record_id}",
+    )
