@@ -6,8 +6,8 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
-from webmap.config import load_settings
 from webmap import models_recording  # noqa: F401 - registers its tables
+from webmap.config import load_settings
 from webmap.models import Base
 
 config = context.config

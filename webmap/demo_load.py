@@ -26,6 +26,9 @@ log = logging.getLogger("webmap.demo")
 
 #: Every table the demo writes, children first (the order TRUNCATE and reload need).
 DEMO_TABLES = (
+    "record_version",
+    "note_history",
+    "idempotency_key",
     "login_attempt",
     "panel_member",
     "panel",
@@ -128,6 +131,12 @@ def load_town(
     )
     progress(f"{len(town.observations):,} observations")
     _copy_observations(conn, town.observations, agency_ids)
+    # Every record starts its history with a 'created' version, loaded ones too.
+    for table in ("context", "observation", "vehicle"):
+        conn.execute(
+            "INSERT INTO record_version (object_type, object_id, agency_id, version, action)"  # noqa: S608
+            f" SELECT '{table}', id, agency_id, 1, 'created' FROM {table}"
+        )
     return {
         "agencies": len(town.agencies),
         "boundary_sets": len(town.boundary_sets),

@@ -37,7 +37,12 @@ PUBLIC = {
 TARGET_AGENCY = {"own": "police", "panel_partner": "social_care", "unrelated": "bus"}
 ACTOR_AGENCY = "police"
 #: URL variables that name an agency-owned object, and the table that holds it.
-OBJECT_VARS = {"observation_id": "observation", "context_id": "context", "user_id": "app_user"}
+OBJECT_VARS = {
+    "observation_id": "observation",
+    "context_id": "context",
+    "vehicle_id": "vehicle",
+    "user_id": "app_user",
+}
 
 
 @dataclass
@@ -70,6 +75,17 @@ def world(make_user: Any, owner_session_factory: Any) -> World:
                     )
                 objects[(var, rel)] = value
             objects[("agency_id", rel)] = agency_ids[slug]
+            # The HTML record pages: /records/<kind>/<record_id>.
+            objects[("kind", rel)] = "observation"
+            objects[("record_id", rel)] = objects[("observation_id", rel)]
+            # A kept note of each agency, for the SQL probe of moderation (admins only).
+            s.execute(
+                text(
+                    "INSERT INTO note_history (observation_id, agency_id, version, note, reason)"
+                    " VALUES (:o, :a, 1, 'probe', 'edited')"
+                ),
+                {"o": objects[("observation_id", rel)], "a": agency_ids[slug]},
+            )
             # An audit entry about each agency's records, for the SQL probe of audit reads.
             s.execute(
                 text(
@@ -101,7 +117,7 @@ def _routes(app: Flask) -> list[tuple[str, str, tuple[str, ...], tuple[str, str]
         if rule.endpoint in PUBLIC:
             continue
         assert perm is not None, f"{rule.rule} ({rule.endpoint}) declares no policy"
-        for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+        for method in sorted((rule.methods or set()) & {"GET", "POST", "PATCH", "DELETE"}):
             routes.append((rule.rule, method, tuple(sorted(rule.arguments)), perm))
     return routes
 
@@ -124,7 +140,10 @@ def _request(client: FlaskClient, method: str, url: str) -> Any:
     if method == "GET":
         return client.get(url)
     token = csrf_from(client.get("/").get_data(as_text=True)) if _is_signed_in(client) else ""
-    return client.post(url, data={"csrf_token": token}, headers={"X-CSRFToken": token})
+    # An empty form: enough to reach the policy, never enough to change anything.
+    return client.open(
+        url, method=method, data={"csrf_token": token}, headers={"X-CSRFToken": token}
+    )
 
 
 def _is_signed_in(client: FlaskClient) -> bool:
@@ -145,11 +164,11 @@ def test_http_matrix(app: Flask, world: World, sign_in: Any, owner_session_facto
     for (rule, method, args, perm), rel in itertools.product(_routes(app), TARGET_AGENCY):
         resource, action = perm  # type: ignore[misc]
         url = _url(rule, args, world, rel)
-        has_object = any(a in OBJECT_VARS for a in args)
+        has_object = any(a in OBJECT_VARS or a == "record_id" for a in args)
         for who, client in [("anonymous", anonymous), ("disabled", disabled_client)]:
             resp = _request(client, method, url)
             expected = 401 if url.startswith("/api/") else 302
-            if resp.status_code != expected and not (method == "POST" and resp.status_code == 400):
+            if resp.status_code != expected and not (method != "GET" and resp.status_code == 400):
                 failures.append(f"{who} {method} {url}: {resp.status_code}, expected {expected}")
         for role, client in clients.items():
             resp = _request(client, method, url)
@@ -161,8 +180,8 @@ def test_http_matrix(app: Flask, world: World, sign_in: Any, owner_session_facto
                 expected_codes = {404}
             elif method == "GET":
                 expected_codes = {200}
-            else:  # a permitted POST with an empty form: done, or a validation error
-                expected_codes = {200, 302, 400, 422}
+            else:  # a permitted write with an empty form: done, or a validation error
+                expected_codes = {200, 302, 400, 422, 428}
             if resp.status_code not in expected_codes:
                 failures.append(
                     f"{role} {method} {url} [{rel}]: {resp.status_code},"
@@ -191,7 +210,27 @@ PROBES: dict[tuple[str, str], str] = {
         "read",
     ): "SELECT EXISTS (SELECT 1 FROM observation WHERE id = %(observation_id)s)",
     ("context", "read"): "SELECT EXISTS (SELECT 1 FROM context WHERE id = %(context_id)s)",
-    ("vehicle", "read"): "SELECT EXISTS (SELECT 1 FROM vehicle WHERE agency_id = %(agency_id)s)",
+    ("vehicle", "read"): "SELECT EXISTS (SELECT 1 FROM vehicle WHERE id = %(vehicle_id)s)",
+    ("observation", "create"): "WITH i AS (INSERT INTO observation (agency_id, occurred_at, geom,"
+    " category, cell_r7, cell_r8, cell_r9) VALUES (%(agency_id)s, now(),"
+    " ST_SetSRID(ST_Point(1.2, 54.6), 4326), 'weapon_found', 1, 1, 1) RETURNING 1)"
+    " SELECT EXISTS (SELECT 1 FROM i)",
+    ("observation", "update"): "WITH u AS (UPDATE observation SET version = version"
+    " WHERE id = %(observation_id)s RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
+    ("observation", "delete"): "WITH u AS (UPDATE observation SET deleted_reason = 'x'"
+    " WHERE id = %(observation_id)s RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
+    ("observation", "moderate"): "SELECT EXISTS (SELECT 1 FROM note_history"
+    " WHERE agency_id = %(agency_id)s AND note = 'probe')",
+    ("context", "create"): "WITH i AS (INSERT INTO context (agency_id, kind, name, geom)"
+    " VALUES (%(agency_id)s, 'hotspot', 'probe', ST_SetSRID(ST_Point(1.2, 54.6), 4326))"
+    " RETURNING 1) SELECT EXISTS (SELECT 1 FROM i)",
+    ("context", "update"): "WITH u AS (UPDATE context SET version = version"
+    " WHERE id = %(context_id)s RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
+    ("context", "delete"): "WITH u AS (UPDATE context SET deleted_reason = 'x'"
+    " WHERE id = %(context_id)s RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
+    ("vehicle", "create"): "WITH i AS (INSERT INTO vehicle (agency_id, registration_mark,"
+    " registration_normalised, mark_hmac) VALUES (%(agency_id)s, 'X', 'X', '\\x00')"
+    " RETURNING 1) SELECT EXISTS (SELECT 1 FROM i)",
     ("user", "read"): "SELECT EXISTS (SELECT 1 FROM app_user WHERE id = %(user_id)s)",
     ("user", "manage"): "WITH u AS (UPDATE app_user SET updated_at = updated_at"
     " WHERE id = %(user_id)s RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
@@ -229,7 +268,10 @@ def test_sql_matrix_agrees_with_policy(test_db: dict[str, str], world: World) ->
                         " set_config('csmap.role', %s, true)",
                         (str(user.id), str(user.agency_id), role),
                     )
-                    got = conn.execute(sql, params).fetchone()[0]  # type: ignore[index]
+                    try:
+                        got = conn.execute(sql, params).fetchone()[0]  # type: ignore[index]
+                    except psycopg.errors.InsufficientPrivilege:  # RLS refused the new row
+                        got = False
                 want = can(role, *key, probe_rel)
                 if got != want:
                     failures.append(f"{key} {role} -> {rel}: SQL says {got}, policy says {want}")

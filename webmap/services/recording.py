@@ -425,3 +425,36 @@ def history(
         }
         for r in rows
     ]
+
+
+def note_history(session: Session, user: CurrentUser, raw_id: str) -> list[dict[str, Any]]:
+    """Earlier and redacted texts of a note: RLS shows them to the owning agency's admins only."""
+    object_id = parse_id(raw_id)
+    rows = (
+        session.execute(
+            text(
+                "SELECT version, note, reason, changed_at FROM note_history"
+                " WHERE observation_id = :id ORDER BY id"
+            ),
+            {"id": object_id},
+        )
+        .mappings()
+        .all()
+    )
+    audit.record(
+        session,
+        "observation.note_history_read",
+        object_type="observation",
+        object_ids=[object_id],
+        subject_agency_id=user.agency_id,
+        details={"count": len(rows)},
+    )
+    return [
+        {
+            "version": r["version"],
+            "note": r["note"],
+            "reason": r["reason"],
+            "changed_at": r["changed_at"].isoformat(),
+        }
+        for r in rows
+    ]

@@ -38,7 +38,7 @@ def _urls() -> dict[str, str]:
 
 
 @bp.get("/record")
-@permission("observation", "read")  # TEMP until POLICY has ("observation", "create")
+@permission("observation", "create")
 def record(scope: frozenset[str]) -> str:
     return render_template("recording/record.html", urls=_urls())
 

@@ -57,6 +57,8 @@ def parse_body(model: type[M]) -> M:
             message = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 message = "is not a field of this record"
+            elif name == "geometry" and err["type"] == "dict_type":
+                message = 'must be a GeoJSON geometry object: {"type": "Point", "coordinates": [lon, lat]}'
             fields.setdefault(name, message)
         first = next(iter(fields))
         raise ApiError(422, "invalid", f"{first}: {fields[first]}", fields) from None
@@ -211,6 +213,16 @@ def observation_redact(observation_id: str, scope: frozenset[str]) -> Response:
     feature = records.fetch_observation(db, current_user.agency_id, object_id)
     db.commit()
     return _feature(feature)
+
+
+@bp.get("/observations/<observation_id>/note-history")
+@permission("observation", "moderate")
+def observation_note_history(observation_id: str, scope: frozenset[str]) -> Response:
+    db = get_session()
+    records.check_scope(db, current_user, "observation", observation_id, scope)
+    notes = recording.note_history(db, current_user, observation_id)
+    db.commit()
+    return jsonify({"notes": notes})
 
 
 @bp.get("/observations/<observation_id>/history")
