@@ -35,6 +35,7 @@ from webmap.services import recording, records, vehicles
 bp = Blueprint("records", __name__, url_prefix="/api/v1")
 GEOJSON = "application/geo+json"
 M = TypeVar("M", bound=BaseModel)
+_POINT_EXAMPLE = '{"type": "Point", "coordinates": [lon, lat]}'
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
 
 
@@ -58,7 +59,7 @@ def parse_body(model: type[M]) -> M:
             if err["type"] == "extra_forbidden":
                 message = "is not a field of this record"
             elif name == "geometry" and err["type"] == "dict_type":
-                message = 'must be a GeoJSON geometry object: {"type": "Point", "coordinates": [lon, lat]}'
+                message = "must be a GeoJSON geometry object, e.g. " + _POINT_EXAMPLE
             fields.setdefault(name, message)
         first = next(iter(fields))
         raise ApiError(422, "invalid", f"{first}: {fields[first]}", fields) from None
