@@ -413,3 +413,22 @@ def test_other_agencies_get_404_for_every_record_url(api: Any) -> None:
         ("DELETE", f"/api/v1/contexts/{cid}"),
     ):
         assert stranger(method, url, {"reason": "nope"}, If_Match="1").status_code == 404
+
+
+def test_openapi_document_covers_every_api_route(app: Flask, api: Any) -> None:
+    a = api()
+    doc = a("GET", "/api/v1/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    documented = {(path, method.upper()) for path, ops in doc["paths"].items() for method in ops}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        path = re.sub(r"<([a-z_]+)>", r"{\1}", rule.rule)
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
+            assert (path, method) in documented, f"{method} {path} missing from OpenAPI"
+    body = doc["paths"]["/api/v1/observations"]["post"]["requestBody"]
+    ref = body["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+    schema = doc["components"]["schemas"][ref]
+    assert {"occurred_at", "geometry", "category"} <= set(schema["required"])
+    page = a("GET", "/api/v1/docs")
+    assert page.status_code == 200 and "POST /api/v1/observations" in page.get_data(as_text=True)

@@ -24,6 +24,31 @@ def basemap(scope: frozenset[str]) -> Response:
     return _geojson(geodata.basemap_geojson(get_session()))
 
 
+@bp.get("/openapi.json")
+@permission("reference", "read")
+def openapi(scope: frozenset[str]) -> Response:
+    """This document."""
+    from flask import current_app
+
+    from webmap.openapi import build
+
+    return jsonify(build(current_app))
+
+
+@bp.get("/docs")
+@permission("reference", "read")
+def docs(scope: frozenset[str]) -> str:
+    """The API described for people, from the same document."""
+    import json
+
+    from flask import current_app, render_template
+
+    from webmap.openapi import build
+
+    doc = build(current_app)
+    return render_template("api_docs.html", doc=doc, dumps=lambda o: json.dumps(o, indent=2))
+
+
 @bp.get("/boundary-sets")
 @permission("reference", "read")
 def boundary_sets(scope: frozenset[str]) -> Response:
