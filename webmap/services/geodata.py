@@ -88,3 +88,16 @@ def boundary_set_areas_geojson(session: Session, slug: str) -> str | None:
         "f.code",
         {"set_id": set_id},
     )
+
+
+def police_uk_geojson(session: Session, month: str | None, limit: int = 20_000) -> str:
+    """The police.uk reference layer (optionally one month) as GeoJSON text."""
+    return _feature_collection(
+        session,
+        "SELECT crime_type, to_char(month, 'YYYY-MM') AS month, location, geom"
+        " FROM reference_crime WHERE CAST(:month AS text) IS NULL"
+        " OR month = to_date(:month, 'YYYY-MM') ORDER BY month DESC LIMIT :limit",
+        "json_build_object('crime_type', f.crime_type, 'month', f.month, 'location', f.location)",
+        "f.month DESC",
+        {"month": month, "limit": limit},
+    )

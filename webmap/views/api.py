@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, jsonify
 
 from webmap.db import get_session
@@ -12,6 +14,7 @@ from webmap.services import geodata
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 GEOJSON = "application/geo+json"
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def _geojson(body: str) -> Response:
@@ -62,3 +65,15 @@ def boundary_set_areas(slug: str, scope: frozenset[str]) -> Response:
     if body is None:
         raise ApiError(404, "not_found", f"No boundary set called '{slug}'.")
     return _geojson(body)
+
+
+@bp.get("/reference/police-uk")
+@permission("reference", "read")
+def police_uk(scope: frozenset[str]) -> Response:
+    """data.police.uk street-level crimes imported as a reference layer (every agency)."""
+    from flask import request
+
+    month = request.args.get("month")
+    if month is not None and not _MONTH.match(month):
+        raise ApiError(422, "invalid", "month: must be YYYY-MM", {"month": "must be YYYY-MM"})
+    return _geojson(geodata.police_uk_geojson(get_session(), month))
