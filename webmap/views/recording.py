@@ -2,9 +2,9 @@
 
 These are HTML shells only. The pages' scripts (``static/js/record.js`` and
 ``static/js/records.js``) read and write the records through the JSON API under ``/api/v1``,
-so every rule (validation, scope, versions, audit) is enforced in one place. A record outside
-the user's scope is reported by the API as 404, exactly like one that does not exist; the
-detail page then says so.
+so every rule (validation, versions, audit of what is read) is enforced in one place. The
+detail page only checks first that the record exists and is within the user's scope (no
+content is read, so nothing is audited): otherwise it is a 404, exactly like the API's.
 """
 
 from __future__ import annotations
@@ -12,8 +12,12 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, abort, render_template, request, url_for
+from flask_login import current_user
 
-from webmap.policy import permission
+from webmap.db import get_session
+from webmap.errors import ApiError
+from webmap.policy import permission, rule
+from webmap.services.records import check_scope
 
 bp = Blueprint("recording", __name__)
 
@@ -56,7 +60,12 @@ def record_detail(kind: str, record_id: str, scope: frozenset[str]) -> str:
         abort(404)
     try:
         uuid.UUID(record_id)
-    except ValueError:
+        # Contexts have their own read rule; observations' is the one the decorator checked.
+        allowed = (
+            scope if kind == "observation" else rule(kind, "read").relations(current_user.role)
+        )
+        check_scope(get_session(), current_user, kind, record_id, allowed)
+    except (ValueError, ApiError):
         abort(404)
     return render_template(
         "recording/record_detail.html",
