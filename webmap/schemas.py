@@ -48,11 +48,12 @@ def _check_time(value: datetime) -> datetime:
 
 
 def _check_refs(refs: list[str]) -> list[str]:
-    for ref in refs:
+    for number, ref in enumerate(refs, start=1):
         if not YP_REF.match(ref):
+            # Do not echo the value back: it may be a child's name.
             raise ValueError(
-                f"'{ref[:40]}' is not a pseudonymous reference (letters, digits, dashes, with a "
-                "digit, e.g. YP-3F9A): never record a name"
+                f"item {number} is not a pseudonymous reference (letters, digits, dashes, with "
+                "a digit, e.g. YP-3F9A): never record a name"
             )
     return refs
 

@@ -171,8 +171,10 @@ def upgrade() -> None:
     op.execute(f'GRANT SELECT, INSERT ON record_version, note_history, idempotency_key TO "{app}"')
 
     _rls("record_version")
+    # Whoever may read a record may read its history (trainers read contexts only).
     op.execute(
-        f'CREATE POLICY own_read ON record_version FOR SELECT TO "{app}" USING ({own} AND csmap_role() IN {READERS})'
+        f'CREATE POLICY own_read ON record_version FOR SELECT TO "{app}" USING ({own} AND '
+        f"(csmap_role() IN {READERS} OR (csmap_role() = 'trainer' AND object_type = 'context')))"
     )
     op.execute(
         f'CREATE POLICY own_insert ON record_version FOR INSERT TO "{app}" WITH CHECK ({own} AND csmap_role() IN {WRITERS})'

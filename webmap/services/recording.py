@@ -406,8 +406,7 @@ def history(
         .mappings()
         .all()
     )
-    if not rows:
-        raise NOT_FOUND
+    # Records loaded in bulk before versioning may have no entries: an empty history.
     audit.record(
         session,
         f"{object_type}.history_read",

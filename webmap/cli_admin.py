@@ -1,0 +1,159 @@
+"""`csmap users`, `csmap agencies`, `csmap audit`: first set-up and checks, as the owner."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import psycopg
+
+from webmap.cli import _owner_session, _psycopg_url, _settings, main
+from webmap.models import USER_ROLES
+
+# -- users, agencies, audit ---------------------------------------------------------------
+
+
+@main.group()
+def users() -> None:
+    """User accounts (for first set-up; day to day, agency admins use the admin pages)."""
+
+
+def _find_user(session, email: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    row = session.execute(
+        text("SELECT id FROM app_user WHERE lower(email) = lower(:e)"), {"e": email}
+    ).scalar_one_or_none()
+    if row is None:
+        raise click.ClickException(f"no user with e-mail {email}")
+    return row
+
+
+@users.command("create")
+@click.option("--agency", "agency_slug", required=True, help="Agency slug (see `csmap agencies`).")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option("--role", required=True, type=click.Choice(USER_ROLES))
+@click.password_option("--password", help="Prompted for when not given.")
+def users_create(agency_slug: str, email: str, display_name: str, role: str, password: str) -> None:
+    """Create a user account."""
+    from sqlalchemy import text
+
+    from webmap.services.users import NewUser, UserError, create_user
+
+    with _owner_session(_settings()) as session:
+        agency_id = session.execute(
+            text("SELECT id FROM agency WHERE slug = :s"), {"s": agency_slug}
+        ).scalar_one_or_none()
+        if agency_id is None:
+            raise click.BadParameter(f"no agency '{agency_slug}'", param_hint="--agency")
+        try:
+            user_id = create_user(session, NewUser(agency_id, email, display_name, role, password))
+        except UserError as exc:
+            raise click.ClickException(str(exc)) from None
+        session.commit()
+    click.echo(f"created {email} ({role}) with id {user_id}")
+
+
+@users.command("list")
+@click.option("--agency", "agency_slug", default=None)
+def users_list(agency_slug: str | None) -> None:
+    """List user accounts."""
+    from sqlalchemy import text
+
+    with _owner_session(_settings()) as session:
+        rows = session.execute(
+            text(
+                "SELECT u.email, u.role, a.slug, u.is_active, u.totp_secret IS NOT NULL"
+                " FROM app_user u JOIN agency a ON a.id = u.agency_id"
+                " WHERE :slug IS NULL OR a.slug = :slug ORDER BY a.slug, u.email"
+            ),
+            {"slug": agency_slug},
+        ).all()
+    for email, role, slug, active, totp in rows:
+        state = "active" if active else "DISABLED"
+        click.echo(f"{email:45} {role:14} {slug:12} {state:8} {'2FA' if totp else 'no 2FA'}")
+
+
+def _account_command(name: str, help_text: str, action):  # type: ignore[no-untyped-def]
+    @users.command(name, help=help_text)
+    @click.argument("email")
+    def command(email: str) -> None:
+        with _owner_session(_settings()) as session:
+            action(session, _find_user(session, email))
+            session.commit()
+        click.echo(f"{name}: {email}")
+
+    return command
+
+
+def _setup_account_commands() -> None:
+    from webmap.services import users as svc
+
+    _account_command(
+        "disable",
+        "Disable an account; its sessions end at once.",
+        lambda s, uid: svc.set_active(s, uid, False),
+    )
+    _account_command(
+        "enable", "Re-enable a disabled account.", lambda s, uid: svc.set_active(s, uid, True)
+    )
+    _account_command(
+        "reset-2fa", "Remove the second factor; the user enrols again.", svc.reset_second_factor
+    )
+
+
+_setup_account_commands()
+
+
+@users.command("set-password")
+@click.argument("email")
+@click.password_option("--password")
+def users_set_password(email: str, password: str) -> None:
+    """Set a new password (ends the user's sessions)."""
+    from webmap.services.users import UserError, set_password
+
+    with _owner_session(_settings()) as session:
+        try:
+            set_password(session, _find_user(session, email), password)
+        except UserError as exc:
+            raise click.ClickException(str(exc)) from None
+        session.commit()
+    click.echo(f"password set for {email}")
+
+
+@main.command("agencies")
+def agencies() -> None:
+    """List agencies and their slugs."""
+    from sqlalchemy import text
+
+    with _owner_session(_settings()) as session:
+        for slug, name, kind in session.execute(
+            text("SELECT slug, name, kind FROM agency ORDER BY name")
+        ):
+            click.echo(f"{slug:14} {kind:24} {name}")
+
+
+@main.group()
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("verify")
+@click.option("--database", default=None)
+def audit_verify(database: str | None) -> None:
+    """Check the audit hash chain; name the first broken entry (exit 1)."""
+    from webmap.audit import verify
+
+    settings = _settings()
+    with psycopg.connect(_psycopg_url(settings.owner_url(database))) as conn:
+        result = verify(conn)
+    if result.ok:
+        click.echo(f"audit chain intact: {result.checked:,} entries verified")
+        return
+    click.echo(
+        f"audit chain BROKEN at entry {result.first_broken}: {result.problem} "
+        f"({result.checked - 1:,} entries before it verified)",
+        err=True,
+    )
+    sys.exit(1)
