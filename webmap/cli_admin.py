@@ -157,3 +157,73 @@ def audit_verify(database: str | None) -> None:
         err=True,
     )
     sys.exit(1)
+
+
+# -- the configurable vocabulary ------------------------------------------------------------
+
+VOCAB_TABLES = {"categories": "category", "features": "place_feature"}
+
+
+@main.group()
+def vocab() -> None:
+    """The observation categories and place-feature tick-list (configurable per deployment)."""
+
+
+@vocab.command("list")
+@click.argument("which", type=click.Choice(sorted(VOCAB_TABLES)))
+def vocab_list(which: str) -> None:
+    """List categories or place features, active or not."""
+    from sqlalchemy import text
+
+    with _owner_session(_settings()) as session:
+        rows = session.execute(
+            text(f"SELECT code, label, active FROM {VOCAB_TABLES[which]} ORDER BY sort, code")  # noqa: S608
+        ).all()
+    for code, label, active in rows:
+        click.echo(f"{code:28} {'active  ' if active else 'disabled'} {label}")
+
+
+@vocab.command("add")
+@click.argument("which", type=click.Choice(sorted(VOCAB_TABLES)))
+@click.argument("code")
+@click.argument("label")
+def vocab_add(which: str, code: str, label: str) -> None:
+    """Add (or re-enable and relabel) a category or place feature."""
+    import re
+
+    from sqlalchemy import text
+
+    if not re.fullmatch(r"[a-z][a-z0-9_]{1,63}", code):
+        raise click.BadParameter("lower-case letters, digits and _ (2-64)", param_hint="CODE")
+    if not 1 <= len(label) <= 200:
+        raise click.BadParameter("1 to 200 characters", param_hint="LABEL")
+    table = VOCAB_TABLES[which]
+    with _owner_session(_settings()) as session:
+        session.execute(
+            text(
+                f"INSERT INTO {table} (code, label, sort) VALUES (:c, :l,"  # noqa: S608
+                f" (SELECT coalesce(max(sort), 0) + 1 FROM {table}))"
+                " ON CONFLICT (code) DO UPDATE SET label = excluded.label, active = true"
+            ),
+            {"c": code, "l": label},
+        )
+        session.commit()
+    click.echo(f"{which}: {code} active")
+
+
+@vocab.command("disable")
+@click.argument("which", type=click.Choice(sorted(VOCAB_TABLES)))
+@click.argument("code")
+def vocab_disable(which: str, code: str) -> None:
+    """Stop offering a category or feature (records that use it keep it)."""
+    from sqlalchemy import text
+
+    with _owner_session(_settings()) as session:
+        done = session.execute(
+            text(f"UPDATE {VOCAB_TABLES[which]} SET active = false WHERE code = :c"),  # noqa: S608
+            {"c": code},
+        ).rowcount
+        session.commit()
+    if not done:
+        raise click.ClickException(f"no {which[:-1]} '{code}'")
+    click.echo(f"{which}: {code} disabled")

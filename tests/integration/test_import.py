@@ -394,3 +394,29 @@ def test_police_uk_wrong_format_is_a_clean_error(run: Any, tmp_path: Path) -> No
     result = run("police-uk", str(path))
     assert result.exit_code == 1
     assert "missing columns: Reported by, Falls within, Latitude" in result.output
+
+
+def test_vocabulary_is_configurable_from_the_cli(
+    test_db: dict[str, str], app: Any, owner_conn: Any
+) -> None:
+    from click.testing import CliRunner
+
+    from webmap.cli import main as cli
+
+    runner = CliRunner()
+    env = {"CSMAP_OWNER_DATABASE_URL": test_db["owner"]}
+    added = runner.invoke(
+        cli, ["vocab", "add", "categories", "county_line_phone", "Deal line phone seen"], env=env
+    )
+    assert added.exit_code == 0, added.output
+    assert owner_conn.execute(
+        "SELECT active FROM category WHERE code = 'county_line_phone'"
+    ).fetchone() == (True,)
+    bad = runner.invoke(cli, ["vocab", "add", "categories", "Bad Code", "x"], env=env)
+    assert bad.exit_code != 0 and "CODE" in bad.output
+    off = runner.invoke(cli, ["vocab", "disable", "categories", "county_line_phone"], env=env)
+    assert off.exit_code == 0
+    owner_conn.rollback()
+    assert owner_conn.execute(
+        "SELECT active FROM category WHERE code = 'county_line_phone'"
+    ).fetchone() == (False,)
