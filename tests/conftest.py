@@ -19,12 +19,22 @@ import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from psycopg import sql
 
 from webmap import create_app, db
 from webmap.cluster import Cluster, ClusterError
 from webmap.config import Settings, load_settings
 
-TEST_DB = "csmap_test"
+#: Databases are per test run, so two runs on one machine never drop each other's.
+RUN_ID = os.environ.get("CSMAP_TEST_RUN_ID") or str(os.getpid())
+TEST_DB = f"csmap_test_{RUN_ID}"
+
+
+def run_db(name: str) -> str:
+    """This run's name for a scratch database."""
+    return f"{name}_{RUN_ID}"
+
+
 #: Fixed so the demo data (and anything asserted about it) is the same on every run.
 DEMO_END_MONTH = date(2026, 10, 1)
 DEMO_SEED = 7
@@ -60,16 +70,26 @@ def cluster(settings: Settings) -> Cluster:
 
 
 @pytest.fixture(scope="session")
-def fresh_database(cluster: Cluster, settings: Settings):  # type: ignore[no-untyped-def]
+def fresh_database(cluster: Cluster, settings: Settings) -> Iterator[Any]:
     """Factory: drop and re-create a database on the cluster; returns its owner/app URLs."""
 
+    made: list[str] = []
+    roles = settings.local_cluster()["roles"]  # type: ignore[index]
+
     def make(name: str) -> tuple[str, str]:
-        roles = settings.local_cluster()["roles"]  # type: ignore[index]
+        if not name.endswith(RUN_ID):
+            name = run_db(name)
         with cluster.superuser_connect() as conn:
             cluster.ensure_database(conn, name, roles, recreate=True)
+        made.append(name)
         return settings.owner_url(name), settings.app_url(name)
 
-    return make
+    yield make
+    with cluster.superuser_connect() as conn:
+        for name in made:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
 
 @pytest.fixture(scope="session")

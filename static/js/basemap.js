@@ -75,6 +75,10 @@
       }
     });
     map.getContainer().classList.add('cs-map');
+    var syncZoomClass = function () {
+      map.getContainer().classList.toggle('cs-zoom-low', map.getZoom() < 13); // smaller labels
+    };
+    map.on('zoomend', syncZoomClass);
     var c = colours();
     var area = function (fill, edge) {
       return function () {
@@ -132,6 +136,7 @@
         });
         Object.keys(layers).forEach(function (k) { layers[k].addTo(map); });
         var bounds = layers.land.getBounds();
+        syncZoomClass();
         if (bounds.isValid()) {
           map.setMaxBounds(bounds.pad(1.5));
           map.setMinZoom(Math.max(0, map.getBoundsZoom(bounds) - 3));

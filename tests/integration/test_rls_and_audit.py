@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from psycopg import errors
 
-from tests.conftest import pg_url
+from tests.conftest import pg_url, run_db
 from webmap import db
 from webmap.audit import verify
 from webmap.cli import main as cli
@@ -126,14 +126,14 @@ def test_audit_chain_verifies_and_reports_tampering(
         assert verify(conn).ok and verify(conn).checked == 6
         target = conn.execute("SELECT id FROM audit_log ORDER BY id OFFSET 3 LIMIT 1").fetchone()[0]  # type: ignore[index]
     runner = CliRunner()
-    result = runner.invoke(cli, ["audit", "verify", "--database", "csmap_audit"])
+    result = runner.invoke(cli, ["audit", "verify", "--database", run_db("csmap_audit")])
     assert result.exit_code == 0, result.output
     assert "6 entries verified" in result.output
 
     with psycopg.connect(pg_url(owner_url)) as conn:
         conn.execute("UPDATE audit_log SET action = 'innocent.looking' WHERE id = %s", (target,))
         conn.commit()
-    result = runner.invoke(cli, ["audit", "verify", "--database", "csmap_audit"])
+    result = runner.invoke(cli, ["audit", "verify", "--database", run_db("csmap_audit")])
     assert result.exit_code == 1
     assert f"BROKEN at entry {target}" in result.output
 

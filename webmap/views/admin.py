@@ -23,6 +23,8 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 #: (endpoint, label, resource, action): shown in the header to roles the policy allows.
 NAV = (
+    ("recording.record", "Record", "observation", "create"),
+    ("recording.records", "Records", "observation", "read"),
     ("admin.users", "Users", "user", "read"),
     ("admin.agencies", "Agencies", "agency", "manage"),
     ("admin.panels", "Panels", "panel", "manage"),
