@@ -105,3 +105,22 @@ def cell_boundary(key: int) -> list[tuple[float, float]]:
     """
     ring = [(lng, lat) for lat, lng in h3.cell_to_boundary(format(key, "x"))]
     return [*ring, ring[0]]
+
+
+def cells_in_bbox(bbox: tuple[float, float, float, float], resolution: int) -> list[int]:
+    """Every cell at ``resolution`` touching the box (lon/lat), as integer keys, sorted.
+
+    Cells whose centre is inside, plus one ring around them, so that edge cells which only
+    partly overlap the box are included too.
+
+    >>> cells = cells_in_bbox((1.19, 54.59, 1.21, 54.61), 8)
+    >>> cell_key(1.2, 54.6, 8) in cells
+    True
+    """
+    min_lon, min_lat, max_lon, max_lat = bbox
+    ring = [(min_lat, min_lon), (min_lat, max_lon), (max_lat, max_lon), (max_lat, min_lon)]
+    inside = h3.h3shape_to_cells(h3.LatLngPoly(ring), resolution)
+    if not inside:  # a box smaller than one cell
+        inside = [h3.latlng_to_cell((min_lat + max_lat) / 2, (min_lon + max_lon) / 2, resolution)]
+    covering = {n for c in inside for n in h3.grid_disk(c, 1)}
+    return sorted(int(c, 16) for c in covering)

@@ -102,7 +102,7 @@ def test_db(fresh_database: Any, settings: Settings) -> dict[str, str]:
     db.upgrade(settings, "head", url=owner_url)
     town = generate_town(seed=DEMO_SEED, size=DEMO_SIZE, end_month=DEMO_END_MONTH)
     with psycopg.connect(pg_url(owner_url)) as conn:
-        load_town(conn, town, settings.secret("hmac_key"))
+        load_town(conn, town, settings.secret("hmac_key"), service_area=settings.service_area)
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 

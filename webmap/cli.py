@@ -137,7 +137,11 @@ def demo_load(
         click.echo(f"generating Wrenmouth (seed {seed}, {size:,} observations)…")
         town = generate_town(seed=seed, size=size, end_month=end)
         counts = load_town(
-            conn, town, settings.secret("hmac_key"), progress=lambda m: click.echo(f"  loading {m}")
+            conn,
+            town,
+            settings.secret("hmac_key"),
+            progress=lambda m: click.echo(f"  loading {m}"),
+            service_area=settings.service_area,
         )
         conn.commit()
         conn.execute("ANALYZE")

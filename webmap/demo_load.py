@@ -21,11 +21,13 @@ from shapely.geometry.base import BaseGeometry
 from spatial.cells import cell_keys
 from spatial.demotown import DemoTown
 from spatial.vehicles import display_mark, mark_hmac, normalise_mark
+from webmap.lattice import build_cells
 
 log = logging.getLogger("webmap.demo")
 
 #: Every table the demo writes, children first (the order TRUNCATE and reload need).
 DEMO_TABLES = (
+    "cell_month",
     "record_version",
     "note_history",
     "idempotency_key",
@@ -44,6 +46,11 @@ DEMO_TABLES = (
 )
 
 
+def town_bbox(town: DemoTown) -> tuple[float, float, float, float]:
+    min_x, min_y, max_x, max_y = town.service_area.bounds
+    return (min_x, min_y, max_x, max_y)
+
+
 def _ewkb(geom: BaseGeometry) -> str:
     return str(shapely.to_wkb(shapely.set_srid(geom, 4326), hex=True, include_srid=True))
 
@@ -58,6 +65,7 @@ def load_town(
     town: DemoTown,
     hmac_key: str,
     progress: Callable[[str], None] = lambda _msg: None,
+    service_area: tuple[float, float, float, float] | None = None,
 ) -> dict[str, int]:
     """Replace all demo tables' contents with ``town``. Caller commits."""
     conn.execute("TRUNCATE " + ", ".join(DEMO_TABLES) + " CASCADE")
@@ -129,6 +137,8 @@ def load_town(
             for v in town.vehicles
         ),
     )
+    progress("cell lattice")
+    build_cells(conn, service_area or town_bbox(town))
     progress(f"{len(town.observations):,} observations")
     _copy_observations(conn, town.observations, agency_ids)
     # Every record starts its history with a 'created' version, loaded ones too.

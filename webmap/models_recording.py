@@ -16,6 +16,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -127,3 +128,45 @@ class ReferenceCrime(Base):
     imported_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
+
+
+# -- the cell lattice (revision 0005) -----------------------------------------------------
+
+
+class Cell(Base):
+    """One H3 cell of the fixed lattice over the service area, with its outline."""
+
+    __tablename__ = "cell"
+
+    res: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    cell: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("POLYGON", srid=SRID, spatial_index=True), nullable=False
+    )
+
+
+class CellArea(Base):
+    """The area (of each current boundary set) that contains a cell's centre."""
+
+    __tablename__ = "cell_area"
+    __table_args__ = (Index("ix_cell_area_area", "area_id", "res"),)
+
+    res: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    cell: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    area_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("area.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class CellMonth(Base):
+    """Observations per cell, calendar month, category and recording agency (triggers)."""
+
+    __tablename__ = "cell_month"
+    __table_args__ = (Index("ix_cell_month_agency", "agency_id", "res", "month"),)
+
+    res: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    cell: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agency_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, nullable=False)
