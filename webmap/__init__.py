@@ -46,13 +46,22 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
 
     from webmap import db, errors, security
     from webmap.auth import session as auth_session
-    from webmap.views import admin, api, auth, health, pages, recording, records
+    from webmap.views import admin, api, auth, health, layers, pages, recording, records
 
     db.init_app(app, settings)
     errors.init_app(app)
     security.init_app(app)
     auth_session.init_app(app)
-    for blueprint in (health.bp, auth.bp, pages.bp, api.bp, records.bp, recording.bp, admin.bp):
+    for blueprint in (
+        health.bp,
+        auth.bp,
+        pages.bp,
+        api.bp,
+        records.bp,
+        recording.bp,
+        layers.bp,
+        admin.bp,
+    ):
         app.register_blueprint(blueprint)
     app.context_processor(admin.nav_context)
     return app

@@ -87,6 +87,10 @@ POLICY: Final[dict[tuple[str, str], Rule]] = {
         "Delete contexts (soft, with a reason)", dict.fromkeys(WRITERS, OWN)
     ),
     ("vehicle", "create"): Rule("Record vehicles of interest", dict.fromkeys(WRITERS, OWN)),
+    ("layer", "read"): Rule(
+        "See trend layers, heatmaps and tiles of the agency's own records",
+        dict.fromkeys(READERS, OWN),
+    ),
     ("user", "read"): Rule("See user accounts", {"agency_admin": OWN, "system_admin": ANY}),
     ("user", "manage"): Rule(
         "Create, change and disable user accounts", {"agency_admin": OWN, "system_admin": ANY}
