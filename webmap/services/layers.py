@@ -74,10 +74,10 @@ def parse_query(
     res_raw = args.get("res", "8")
     if res_raw not in {"7", "8", "9"}:
         raise ApiError(422, "invalid", "res: must be 7, 8 or 9", {"res": "must be 7, 8 or 9"})
-    month_to = _month(args.get("to") or args.get("month"), "to") or latest_month(session, agency)
-    month_from = _month(args.get("from") or args.get("month"), "from") or add_months(
-        month_to, 1 - default_months
-    )
+    to_name = "to" if args.get("to") else "month"
+    from_name = "from" if args.get("from") else "month"
+    month_to = _month(args.get(to_name), to_name) or latest_month(session, agency)
+    month_from = _month(args.get(from_name), from_name) or add_months(month_to, 1 - default_months)
     if month_from > month_to:
         raise ApiError(
             422, "invalid", "from: must not be after to", {"from": "must not be after to"}
