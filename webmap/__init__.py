@@ -46,7 +46,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
 
     from webmap import db, errors, security
     from webmap.auth import session as auth_session
-    from webmap.views import admin, api, auth, health, layers, pages, recording, records
+    from webmap.views import admin, api, auth, health, layers, pages, panel, recording, records
 
     db.init_app(app, settings)
     errors.init_app(app)
