@@ -25,6 +25,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 NAV = (
     ("recording.record", "Record", "observation", "create"),
     ("recording.records", "Records", "observation", "read"),
+    ("panel.panel", "Panel", "layer", "read"),
     ("admin.users", "Users", "user", "read"),
     ("admin.agencies", "Agencies", "agency", "manage"),
     ("admin.panels", "Panels", "panel", "manage"),
