@@ -60,6 +60,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         records.bp,
         recording.bp,
         layers.bp,
+        panel.bp,
         admin.bp,
     ):
         app.register_blueprint(blueprint)

@@ -147,3 +147,13 @@ def test_layer_reads_are_audited(analyst: FlaskClient, owner_conn: psycopg.Conne
     ).fetchone()
     assert row is not None and row[0] == before + 1
     assert "weapon_found" not in row[1]  # filter names, never values
+
+
+def test_heatmap_is_server_side_classes_with_a_stated_bandwidth(analyst: FlaskClient) -> None:
+    body = analyst.get("/api/v1/layers/heatmap?from=2025-10&to=2026-09&bandwidth=300").get_json()
+    assert "bandwidth 300 m" in body["legend"] and "100 m grid" in body["legend"]
+    classes = [f["properties"]["class"] for f in body["features"]]
+    assert classes == sorted(classes) and classes[-1] == 5
+    assert body["precision"]
+    bad = analyst.get("/api/v1/layers/heatmap?bandwidth=5")
+    assert bad.status_code == 422 and "bandwidth" in bad.get_json()["error"]["fields"]

@@ -96,6 +96,31 @@ def areas(slug: str, scope: frozenset[str]) -> Response:
     return _answer(f"areas:{slug}", q, body, GEOJSON)
 
 
+@bp.get("/api/v1/layers/heatmap")
+@permission("layer", "read")
+def heatmap(scope: frozenset[str]) -> Response:
+    """A kernel density surface of the period's observations, in classes (server-side)."""
+    from webmap import get_settings
+    from webmap.services.heatmap_layer import heatmap_json
+
+    settings = get_settings()
+    q = _query()
+    bandwidth = request.args.get("bandwidth", "400")
+    if not bandwidth.isdigit() or not 100 <= int(bandwidth) <= 2000:
+        raise ApiError(
+            422, "invalid", "bandwidth: metres, 100 to 2000", {"bandwidth": "metres, 100 to 2000"}
+        )
+    body = heatmap_json(
+        get_session(),
+        current_user.agency_id,
+        q,
+        settings.service_area,
+        settings.projected_srid,
+        float(bandwidth),
+    )
+    return _answer("heatmap", q, body, GEOJSON)
+
+
 @bp.get("/api/v1/layers/top-contexts")
 @permission("layer", "read")
 def top_contexts(scope: frozenset[str]) -> Response:
