@@ -9,6 +9,7 @@ declares no policy (and is not on the short public list) fails the suite.
 from __future__ import annotations
 
 import itertools
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -75,6 +76,10 @@ def world(make_user: Any, owner_session_factory: Any) -> World:
                     )
                 objects[(var, rel)] = value
             objects[("agency_id", rel)] = agency_ids[slug]
+            # Tiles: /tiles/<layer>/<z>/<x>/<y>.mvt over the town.
+            objects.update(
+                {("layer", rel): "counts", ("z", rel): "12", ("x", rel): "2061", ("y", rel): "1303"}
+            )
             # The HTML record pages: /records/<kind>/<record_id>.
             objects[("kind", rel)] = "observation"
             objects[("record_id", rel)] = objects[("observation_id", rel)]
@@ -132,7 +137,7 @@ def test_every_route_is_either_public_or_under_the_policy(app: Flask) -> None:
 def _url(rule: str, args: tuple[str, ...], world: World, rel: str) -> str:
     url = rule
     for arg in args:
-        url = url.replace(f"<{arg}>", world.objects[(arg, rel)])
+        url = re.sub(rf"<(?:[a-z]+:)?{arg}>", world.objects[(arg, rel)], url)
     return url
 
 
@@ -167,7 +172,7 @@ def test_http_matrix(app: Flask, world: World, sign_in: Any, owner_session_facto
         has_object = any(a in OBJECT_VARS or a == "record_id" for a in args)
         for who, client in [("anonymous", anonymous), ("disabled", disabled_client)]:
             resp = _request(client, method, url)
-            expected = 401 if url.startswith("/api/") else 302
+            expected = 401 if url.startswith(("/api/", "/tiles/")) else 302
             if resp.status_code != expected and not (method != "GET" and resp.status_code == 400):
                 failures.append(f"{who} {method} {url}: {resp.status_code}, expected {expected}")
         for role, client in clients.items():
@@ -244,6 +249,7 @@ PROBES: dict[tuple[str, str], str] = {
     " WHERE subject_agency_id = %(agency_id)s AND action = 'matrix.probe')",
     ("reference", "read"): "SELECT EXISTS (SELECT 1 FROM agency WHERE id = %(agency_id)s)",
     ("map", "view"): "SELECT EXISTS (SELECT 1 FROM boundary_set)",
+    ("layer", "read"): "SELECT EXISTS (SELECT 1 FROM cell_month WHERE agency_id = %(agency_id)s)",
 }
 
 
@@ -258,7 +264,9 @@ def test_sql_matrix_agrees_with_policy(test_db: dict[str, str], world: World) ->
             params = {var: world.objects[(var, rel)] for var, r in world.objects if r == rel}
             # Directory-like resources are not agency-owned: their rule is the same for all.
             probe_rel = (
-                rel if key[0] in {"observation", "context", "vehicle", "user", "audit"} else "own"
+                rel
+                if key[0] in {"observation", "context", "vehicle", "user", "audit", "layer"}
+                else "own"
             )
             for role, user in world.actors.items():
                 with conn.transaction(force_rollback=True):
