@@ -197,6 +197,7 @@ def _within(geom: BaseGeometry) -> Sampler:
 
 
 def _mixture(parts: Sequence[tuple[float, Sampler]]) -> Sampler:
+    # The auxiliary index says which part each point came from.
     p = np.array([w for w, _ in parts])
 
     def sample(rng: np.random.Generator, n: int) -> tuple[FloatArray, FloatArray, IntArray]:
@@ -205,7 +206,7 @@ def _mixture(parts: Sequence[tuple[float, Sampler]]) -> Sampler:
         for j, (_, sub) in enumerate(parts):
             mask = which == j
             x[mask], y[mask], _ = sub(rng, int(mask.sum()))
-        return x, y, np.zeros(n, dtype=np.int64)
+        return x, y, which.astype(np.int64)
 
     return sample
 
@@ -227,7 +228,11 @@ def _components(layout: Layout) -> list[_Component]:
     ones = np.ones(MONTHS)
     emerging = np.zeros(MONTHS)
     emerging[-3:] = [0.7, 1.0, 1.3]  # nothing for 21 months, then a sudden build-up
-    fading = np.concatenate([np.ones(12), np.linspace(0.8, 0.1, 6), np.zeros(6)])
+    # Falling every month for two years, from very strong (2.6) to moderate (1.0), faster in
+    # the second year: a panel's twelve-month emerging hot-spot analysis still finds it hot in
+    # every month, with a falling Gi* z-score ("diminishing"), and its counts drop by about half
+    # over that year. It never fades out: the last month is still clearly above the background.
+    fading = 1.0 + 1.6 * (1.0 - np.linspace(0.0, 1.0, MONTHS) ** 2)
     parks = dict(layout.parks)
     routes = dict(layout.bus_routes)
     housing = layout.residential
@@ -263,11 +268,19 @@ def _components(layout: Layout) -> list[_Component]:
                    {"cuckooing_concern": 0.45, "suspected_drug_running": 0.4, "weapon_found": 0.05,
                     "unexplained_goods": 0.1},
                    {"police": 0.6, "social_care": 0.3, "health": 0.1}, _NIGHT, 0.4, 8),
-        _Component(0.04, emerging, _around([emerging_spot(layout)], 55.0), ("emerging",), 0.6,
+        # The emerging hotspot: the busiest single cell in its last months, but not so far
+        # ahead that its Gi* variance drowns every other hotspot (the fading one included).
+        _Component(0.02, emerging, _around([emerging_spot(layout)], 55.0), ("emerging",), 0.6,
                    {"suspected_drug_running": 0.45, "older_males_approaching": 0.25,
                     "unexplained_goods": 0.15, "child_out_late": 0.15},
                    {"police": 0.5, "bus": 0.2, "social_care": 0.2, "vcse": 0.1}, _NIGHT, 0.6, 10),
-        _Component(0.05, fading, _around([FADING_SPOT], 70.0), ("fading",), 0.6,
+        # The fading hotspot: the park shelter (linked to its context) and the streets around
+        # it. It is big (over a third of all reports in the first months, about an eighth in
+        # the last) and spread over its neighbouring cells, so that Gi*, which judges
+        # clustering against the whole town, still finds it while the emerging hotspot peaks.
+        _Component(0.28, fading, _mixture([(0.25, _around([FADING_SPOT], 70.0)),
+                                           (0.75, _around([FADING_SPOT], 450.0))]),
+                   ("fading", None), 0.8,
                    {"suspected_drug_running": 0.3, "weapon_found": 0.2, "child_out_late": 0.3,
                     "older_males_approaching": 0.2},
                    {"vcse": 0.4, "police": 0.4, "education": 0.2}, _EVENING, 0.5, 10),
@@ -288,6 +301,30 @@ def _components(layout: Layout) -> list[_Component]:
                    generic, {"police": 0.35, "social_care": 0.2, "education": 0.15,
                              "health": 0.1, "vcse": 0.15, "bus": 0.05}, _EVENING, 0.3),
     ]  # fmt: skip
+
+
+def _spread_months(rng: np.random.Generator, weights: FloatArray, groups: IntArray) -> IntArray:
+    """Months for rows from sites ``groups``, in proportion to ``weights``, with little noise.
+
+    Systematic sampling: one random offset, then evenly spaced positions on the cumulative
+    weights, so every month gets the floor or the ceiling of its expected share rather than a
+    Poisson-like draw. The months are then dealt out site by site (rows ranked at random
+    within their site, then interleaved), so each site also gets its share of every month.
+    Monthly totals follow the profile closely even in a small demo, which keeps the patterns
+    a panel looks for (and the Gi* statistics of :mod:`spatial.trends`) clear of noise.
+    """
+    n = groups.size
+    cdf = np.cumsum(weights)
+    months = np.searchsorted(cdf, (rng.random() + np.arange(n)) / n * cdf[-1], side="right")
+    order = np.lexsort((rng.random(n), groups))
+    sizes = np.bincount(groups)
+    starts = np.cumsum(sizes) - sizes
+    within = np.arange(n) - starts[groups[order]]
+    share = np.empty(n)
+    share[order] = (within + rng.random(n)) / sizes[groups[order]]
+    out = np.empty(n, dtype=np.int64)
+    out[np.argsort(share, kind="stable")] = months
+    return out
 
 
 def _months(end_month: dt.date) -> tuple[IntArray, IntArray, IntArray]:
@@ -382,9 +419,10 @@ def generate_observations(
     for comp, n in zip(components, counts, strict=True):
         x, y, aux = _draw(rng, comp.sampler, n, region)
         weights = comp.profile * comp.season[calendar]
-        month = rng.choice(MONTHS, n, p=weights / weights.sum())
+        month = _spread_months(rng, weights, aux)
         ids = np.array([str(contexts[k].id) if k else None for k in comp.contexts], object)
-        # Only multi-site components (the takeaways) link each row to the site it came from.
+        # Components with several contexts (the takeaways; the fading hotspot's shelter and,
+        # unlinked, the streets around it) link each row to the one it came from.
         context = ids[aux] if ids.size > 1 else np.repeat(ids, n)
         context[rng.random(n) >= comp.link_rate] = None
         vehicle = np.full(n, str(vehicles[comp.vehicle].id) if comp.vehicle else None, object)
