@@ -157,3 +157,31 @@ def test_heatmap_is_server_side_classes_with_a_stated_bandwidth(analyst: FlaskCl
     assert body["precision"]
     bad = analyst.get("/api/v1/layers/heatmap?bandwidth=5")
     assert bad.status_code == 422 and "bandwidth" in bad.get_json()["error"]["fields"]
+
+
+def test_demo_hotspots_are_classed_as_a_panel_would_expect(
+    owner_conn: psycopg.Connection[Any], demo_town: Any
+) -> None:
+    """From the database's own monthly cell counts (all agencies together, as a panel will see
+    them once partners share), the emerging hotspot is new/consecutive/intensifying and the
+    fading one diminishing."""
+    import numpy as np
+
+    from spatial.cells import cell_key
+    from spatial.trends import emerging_hotspots
+
+    cells = [r[0] for r in owner_conn.execute("SELECT cell FROM cell WHERE res = 8 ORDER BY cell")]
+    index = {c: i for i, c in enumerate(cells)}
+    counts = np.zeros((12, len(cells)))
+    for month, cell, n in owner_conn.execute(
+        """SELECT (extract(year FROM month) * 12 + extract(month FROM month))::int
+                  - (2025 * 12 + 11), cell, sum(n)
+           FROM cell_month WHERE res = 8 AND month BETWEEN '2025-11-01' AND '2026-10-01'
+           GROUP BY 1, 2"""
+    ):
+        counts[month, index[cell]] += n
+    classes = {t.cell: t.pattern for t in emerging_hotspots(counts, cells)}
+    emerging = demo_town.named_places["emerging_hotspot"]
+    fading = demo_town.named_places["fading_hotspot"]
+    assert classes[cell_key(emerging.x, emerging.y, 8)] in {"new", "consecutive", "intensifying"}
+    assert classes[cell_key(fading.x, fading.y, 8)] == "diminishing"
