@@ -108,7 +108,7 @@ def check_geometry(
     if geom.geom_type == "LineString" and shapely.length(geom) == 0:
         raise GeometryProblem("a line needs at least two different points")
     if not geom.is_valid:
-        reason = _readable(explain_validity(geom))
+        reason = readable_validity(explain_validity(geom))
         if not repair:
             raise GeometryProblem(
                 f"is not valid: {reason}. Redraw it, or send repair=true to have it repaired"
@@ -119,7 +119,7 @@ def check_geometry(
     return geom
 
 
-def _readable(reason: str) -> str:
+def readable_validity(reason: str) -> str:
     """'Self-intersection[1.205 54.605]' → 'self-intersection at 1.205, 54.605'."""
     text, _, where = reason.partition("[")
     where = where.rstrip("]").replace(" ", ", ")

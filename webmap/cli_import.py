@@ -6,8 +6,9 @@ import sys
 import time
 
 import click
+import psycopg
 
-from webmap.cli import _settings, main
+from webmap.cli import _psycopg_url, _settings, main
 from webmap.config import Settings
 
 # -- import ---------------------------------------------------------------------------------
@@ -174,3 +175,53 @@ def import_police_uk(files: tuple[str, ...], database: str | None) -> None:
             if count:
                 click.echo(f"  {_rows(count)} {why} skipped")
     click.echo(f"{total:,} reference crimes loaded from {len(read)} file(s)")
+
+
+@import_.command("boundaries")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--set", "set_name", required=True, help="Name of the boundary set, e.g. 'Wards'.")
+@click.option(
+    "--kind",
+    default="other",
+    show_default=True,
+    help="council_ward, police_neighbourhood, health_area, school_catchment, ldsm_area or other.",
+)
+@click.option("--code-field", default=None, help="Attribute holding each area's code.")
+@click.option("--name-field", default=None, help="Attribute holding each area's name.")
+@click.option("--crs", default=None, help="CRS of a file that does not say (e.g. EPSG:27700).")
+@click.option("--database", default=None)
+def import_boundaries_cmd(
+    file: str,
+    set_name: str,
+    kind: str,
+    code_field: str | None,
+    name_field: str | None,
+    crs: str | None,
+    database: str | None,
+) -> None:
+    """Import a boundary set (GeoJSON, GeoPackage or zipped Shapefile, any CRS) as a new
+    generation; invalid areas are repaired or rejected, each with its reason."""
+    from pathlib import Path
+
+    from webmap.services.boundaries import (
+        BoundaryImportError,
+        import_boundaries,
+        read_boundaries,
+    )
+
+    settings = _settings()
+    try:
+        frame = read_boundaries(Path(file), crs)
+        with psycopg.connect(_psycopg_url(settings.owner_url(database))) as conn:
+            report = import_boundaries(conn, frame, set_name, kind, code_field, name_field)
+            conn.commit()
+    except BoundaryImportError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"{report.set_slug} generation {report.generation}: {report.imported} areas"
+        f" imported, {len(report.repaired)} repaired, {len(report.rejected)} rejected"
+    )
+    for code, reason in report.repaired:
+        click.echo(f"  repaired {code}: {reason}")
+    for code, reason in report.rejected:
+        click.echo(f"  rejected {code}: {reason}")

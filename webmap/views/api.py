@@ -77,3 +77,48 @@ def police_uk(scope: frozenset[str]) -> Response:
     if month is not None and not _MONTH.match(month):
         raise ApiError(422, "invalid", "month: must be YYYY-MM", {"month": "must be YYYY-MM"})
     return _geojson(geodata.police_uk_geojson(get_session(), month))
+
+
+@bp.get("/areas")
+@permission("reference", "read")
+def areas_at(scope: frozenset[str]) -> Response:
+    """Every area of every current boundary set containing a point (as MapIt does)."""
+    from flask import request
+    from sqlalchemy import text
+
+    from webmap import get_settings
+    from webmap.services.boundaries import AREAS_AT
+
+    problems = {}
+    values = {}
+    for name, low, high in (("lon", -180, 180), ("lat", -90, 90)):
+        try:
+            values[name] = float(request.args.get(name, ""))
+            if not low <= values[name] <= high:
+                raise ValueError
+        except ValueError:
+            problems[name] = f"must be a number from {low} to {high}"
+    if problems:
+        first = next(iter(problems))
+        raise ApiError(422, "invalid", f"{first}: {problems[first]}", problems)
+    area = get_settings().service_area
+    inside = area[0] <= values["lon"] <= area[2] and area[1] <= values["lat"] <= area[3]
+    swapped = area[0] <= values["lat"] <= area[2] and area[1] <= values["lon"] <= area[3]
+    if swapped and not inside:
+        raise ApiError(422, "invalid", "lon/lat look swapped", {"lon": "looks swapped with lat"})
+    rows = get_session().execute(text(AREAS_AT), values).mappings()
+    return jsonify(
+        {
+            "areas": [
+                {
+                    "boundary_set": r["slug"],
+                    "boundary_set_name": r["set_name"],
+                    "kind": r["kind"],
+                    "id": str(r["id"]),
+                    "code": r["code"],
+                    "name": r["name"],
+                }
+                for r in rows
+            ]
+        }
+    )
