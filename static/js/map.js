@@ -110,6 +110,7 @@
     boundarySetsUrl: ds.boundarySetsUrl || '/api/v1/boundary-sets',
     // Only present for roles that may read their own agency's contexts.
     contextsUrl: (ds.contextsUrl || '').trim(),
+    referenceUrl: (ds.referenceUrl || '').trim(),
     tileUrl: (ds.tileUrl || '').trim(),
     tileAttribution: (ds.tileAttribution || '').trim(),
     center: parseCenter(ds.center) || [54.6, 1.2],
@@ -976,6 +977,39 @@
     contexts.layer.on('add remove', function () { legend.update(); });
     buildLayersControl();
     legend.update();
+  }
+
+  // police.uk street-level crimes: a reference layer every agency may see, loaded the first
+  // time it is switched on (off by default: it is context, not csmap's own records).
+  if (config.referenceUrl) {
+    var reference = L.layerGroup();
+    var referenceLoaded = false;
+    reference.on('add', function () {
+      if (referenceLoaded) {
+        return;
+      }
+      referenceLoaded = true;
+      getJSON(config.referenceUrl)
+        .then(function (data) {
+          L.geoJSON(asFeatureCollection(data), {
+            pointToLayer: function (feature, latlng) {
+              return L.circleMarker(latlng, { radius: 3, color: '#555555', weight: 1,
+                fillColor: '#999999', fillOpacity: 0.8 });
+            },
+            onEachFeature: function (feature, layer) {
+              var p = feature.properties || {};
+              layer.bindTooltip(escapeHtml((p.crime_type || 'Crime') + ', ' + (p.month || '')));
+            },
+          }).addTo(reference);
+        })
+        .catch(function (err) {
+          referenceLoaded = false;
+          var message = err instanceof ApiError ? err.message : 'The reference layer could not be drawn.';
+          reportError('reference', 'Could not load police.uk crimes: ' + sentence(message),
+            err instanceof ApiError ? err.code : 'draw_failed');
+        });
+    });
+    addOverlayEntry('Reference', swatchHtml('swatch-reference') + 'police.uk crimes', reference);
   }
 
   if (config.contextsUrl) {

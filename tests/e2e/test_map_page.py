@@ -114,3 +114,34 @@ def test_map_is_reachable_by_keyboard(
     joined = " ".join(focused)
     assert "leaflet-container" in joined, "the map never takes keyboard focus"
     assert "leaflet-control-layers" in joined or "INPUT" in joined or "BUTTON" in joined
+
+
+def test_police_uk_reference_layer_can_be_switched_on(
+    page: Any, live_server: str, analyst: Any, owner_session_factory: Any
+) -> None:
+    from sqlalchemy import text
+
+    with owner_session_factory() as s:  # one invented street-level crime in the town
+        s.execute(
+            text(
+                "INSERT INTO reference_crime (month, crime_type, location, geom) VALUES"
+                " ('2026-09-01', 'Drugs', 'On or near Fictional Street',"
+                " ST_SetSRID(ST_Point(1.2012, 54.6011), 4326))"
+            )
+        )
+        s.commit()
+    browser_sign_in(page, live_server, analyst, owner_session_factory)
+    _open_offline(page, live_server + "/")
+    # The layer switcher is rebuilt once the agency's own contexts arrive: wait for that.
+    page.wait_for_selector("body[data-contexts-ready='1']", timeout=20_000)
+    toggle = page.locator(".leaflet-control-layers-toggle")
+    if toggle.is_visible():
+        # A mouse user opens the collapsed switcher by pointing at it (the opened list then
+        # covers the toggle, so move the mouse rather than "hover" the element).
+        box = toggle.bounding_box()
+        assert box is not None
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    with page.expect_response(lambda r: "/api/v1/reference/police-uk" in r.url) as info:
+        page.get_by_text("police.uk crimes").click()
+    assert info.value.status == 200
+    assert any(f["properties"]["crime_type"] == "Drugs" for f in info.value.json()["features"])
