@@ -76,6 +76,7 @@ serve: migrate
 	@$(CSMAP) serve --port $(PORT)
 
 bench: migrate
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
 	$(PY) -m bench.run
 
 vendor:
