@@ -160,12 +160,24 @@ def test_heatmap_is_server_side_classes_with_a_stated_bandwidth(analyst: FlaskCl
 
 
 def test_demo_hotspots_are_classed_as_a_panel_would_expect(
-    owner_conn: psycopg.Connection[Any], demo_town: Any
+    fresh_database: Any, settings: Any, demo_town: Any
 ) -> None:
     """From the database's own monthly cell counts (all agencies together, as a panel will see
     them once partners share), the emerging hotspot is new/consecutive/intensifying and the
-    fading one diminishing."""
+    fading one diminishing. A database of its own: other tests add records to the shared one."""
     import numpy as np
+
+    from tests.conftest import pg_url
+    from webmap import db
+    from webmap.demo_load import load_town
+
+    owner_url, _ = fresh_database("csmap_trends")
+    db.upgrade(settings, "head", url=owner_url)
+    owner_conn = psycopg.connect(pg_url(owner_url))
+    load_town(
+        owner_conn, demo_town, settings.secret("hmac_key"), service_area=settings.service_area
+    )
+    owner_conn.commit()
 
     from spatial.cells import cell_key
     from spatial.trends import emerging_hotspots
@@ -185,3 +197,4 @@ def test_demo_hotspots_are_classed_as_a_panel_would_expect(
     fading = demo_town.named_places["fading_hotspot"]
     assert classes[cell_key(emerging.x, emerging.y, 8)] in {"new", "consecutive", "intensifying"}
     assert classes[cell_key(fading.x, fading.y, 8)] == "diminishing"
+    owner_conn.close()
