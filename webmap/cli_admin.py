@@ -66,7 +66,7 @@ def users_list(agency_slug: str | None) -> None:
             text(
                 "SELECT u.email, u.role, a.slug, u.is_active, u.totp_secret IS NOT NULL"
                 " FROM app_user u JOIN agency a ON a.id = u.agency_id"
-                " WHERE :slug IS NULL OR a.slug = :slug ORDER BY a.slug, u.email"
+                " WHERE CAST(:slug AS text) IS NULL OR a.slug = :slug ORDER BY a.slug, u.email"
             ),
             {"slug": agency_slug},
         ).all()
