@@ -97,7 +97,7 @@ def _check_features(session: Session, features: list[str] | None) -> None:
         raise invalid("features", f"unknown place features: {', '.join(unknown)}")
 
 
-def _version(
+def add_version(
     session: Session,
     user: CurrentUser,
     object_type: str,
@@ -176,6 +176,31 @@ def _update(
     return int(new_version)
 
 
+def _apply_update(
+    session: Session,
+    user: CurrentUser,
+    object_type: str,
+    object_id: uuid.UUID,
+    expected: int,
+    changes: dict[str, Any],
+    fields: list[str],
+) -> uuid.UUID:
+    """The one way a record changes: version check, version row, audit entry."""
+    if not changes:
+        raise ApiError(422, "invalid", "Nothing to change: send at least one field.")
+    version = _update(session, TABLES[object_type], object_id, expected, changes)
+    add_version(session, user, object_type, object_id, version, "updated", fields)
+    audit.record(
+        session,
+        f"{object_type}.updated",
+        object_type=object_type,
+        object_ids=[object_id],
+        subject_agency_id=user.agency_id,
+        details={"changed": fields},
+    )
+    return object_id
+
+
 # -- observations and sightings -----------------------------------------------------------
 
 
@@ -193,7 +218,7 @@ def create_observation(
         **_cells(geom),
     }
     new_id = _insert(session, "observation", row)
-    _version(session, user, "observation", new_id, 1, "created", [*sorted(values), "geometry"])
+    add_version(session, user, "observation", new_id, 1, "created", [*sorted(values), "geometry"])
     audit.record(
         session,
         "observation.created",
@@ -230,22 +255,10 @@ def update_observation(
     if patch.geometry is not None:
         geom = _geometry(patch.geometry, ("Point",), settings, repair=False)
         changes.update(_geom_values(geom), **_cells(geom))
-    if not changes:
-        raise ApiError(422, "invalid", "Nothing to change: send at least one field.")
     if "note" in changes:
         _keep_old_note(session, user, object_id, "edited")
-    version = _update(session, "observation", object_id, expected, changes)
     fields = sorted(set(values) | ({"geometry"} if patch.geometry is not None else set()))
-    _version(session, user, "observation", object_id, version, "updated", fields)
-    audit.record(
-        session,
-        "observation.updated",
-        object_type="observation",
-        object_ids=[object_id],
-        subject_agency_id=user.agency_id,
-        details={"changed": fields},
-    )
-    return object_id
+    return _apply_update(session, user, "observation", object_id, expected, changes, fields)
 
 
 def _keep_old_note(session: Session, user: CurrentUser, object_id: uuid.UUID, reason: str) -> None:
@@ -277,7 +290,7 @@ def redact_note(
     version = _update(
         session, "observation", object_id, expected, {"note": note.replace(fragment, REDACTED)}
     )
-    _version(session, user, "observation", object_id, version, "note_redacted", ["note"])
+    add_version(session, user, "observation", object_id, version, "note_redacted", ["note"])
     audit.record(
         session,
         "observation.note_redacted",
@@ -302,7 +315,7 @@ def create_context(
         "context",
         {**values, "agency_id": user.agency_id, "created_by": user.id, **_geom_values(geom)},
     )
-    _version(session, user, "context", new_id, 1, "created", [*sorted(values), "geometry"])
+    add_version(session, user, "context", new_id, 1, "created", [*sorted(values), "geometry"])
     audit.record(
         session,
         "context.created",
@@ -347,20 +360,8 @@ def update_context(
         ).scalar_one()
         if current.title().replace("string", "String") not in CONTEXT_GEOMETRY[kind]:
             raise invalid("kind", f"a {kind} cannot have a {current.lower()} geometry")
-    if not changes:
-        raise ApiError(422, "invalid", "Nothing to change: send at least one field.")
-    version = _update(session, "context", object_id, expected, changes)
     fields = sorted(set(values) | ({"geometry"} if patch.geometry is not None else set()))
-    _version(session, user, "context", object_id, version, "updated", fields)
-    audit.record(
-        session,
-        "context.updated",
-        object_type="context",
-        object_ids=[object_id],
-        subject_agency_id=user.agency_id,
-        details={"changed": fields},
-    )
-    return object_id
+    return _apply_update(session, user, "context", object_id, expected, changes, fields)
 
 
 # -- shared ---------------------------------------------------------------------------------
@@ -376,7 +377,7 @@ def soft_delete(
         text(f"UPDATE {table} SET deleted_at = now() WHERE id = :id"),  # noqa: S608
         {"id": object_id},
     )
-    _version(session, user, object_type, object_id, version, "deleted", ["deleted"])
+    add_version(session, user, object_type, object_id, version, "deleted", ["deleted"])
     audit.record(
         session,
         f"{object_type}.deleted",

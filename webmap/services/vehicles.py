@@ -17,6 +17,7 @@ from spatial.vehicles import display_mark, mark_hmac, normalise_mark
 from webmap import audit
 from webmap.auth.session import CurrentUser
 from webmap.schemas import VehicleIn
+from webmap.services.recording import add_version
 
 
 def create_vehicle(
@@ -48,13 +49,14 @@ def create_vehicle(
                 "colour": data.colour,
             },
         ).scalar_one()
-        session.execute(
-            text(
-                "INSERT INTO record_version (object_type, object_id, agency_id, version, action,"
-                " changed_fields, changed_by) VALUES ('vehicle', :id, :a, 1, 'created',"
-                " ARRAY['registration_mark','make','model','colour'], :u)"
-            ),
-            {"id": vehicle_id, "a": user.agency_id, "u": user.id},
+        add_version(
+            session,
+            user,
+            "vehicle",
+            vehicle_id,
+            1,
+            "created",
+            ["registration_mark", "make", "model", "colour"],
         )
         audit.record(
             session,
