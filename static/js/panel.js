@@ -102,6 +102,7 @@
     emerging: ds.urlEmerging || '/api/v1/layers/emerging',
     areas: ds.urlAreas || '/api/v1/layers/areas/__slug__',
     topContexts: ds.urlTopContexts || '/api/v1/layers/top-contexts',
+    tiles: ds.urlTiles || '/tiles/counts/{z}/{x}/{y}.mvt',
     panel: ds.urlPanel || '/panel',
     print: ds.urlPrint || '/panel/print',
   };
@@ -450,6 +451,7 @@
     maxZoom: 17,
   }).setView([54.6, 1.2], 13);
   map.createPane('pnl-data');
+  map.createPane('pnl-tiles');   // "Fine cells (tiles)": vector tiles drawn on canvas
   map.createPane('pnl-marks');
   // Cells and areas: SVG, so each shape is an element that can take focus and a label.
   var renderer = L.svg({ pane: 'pnl-data', padding: 0.5 });
@@ -570,10 +572,11 @@
 
   function showShapes() {
     var wantAreas = state.layer === 'areas';
+    var wantCells = !wantAreas && state.layer !== 'tiles';
     if (cellLayer) {
-      if (wantAreas && map.hasLayer(cellLayer)) {
+      if (!wantCells && map.hasLayer(cellLayer)) {
         map.removeLayer(cellLayer);
-      } else if (!wantAreas && !map.hasLayer(cellLayer)) {
+      } else if (wantCells && !map.hasLayer(cellLayer)) {
         cellLayer.addTo(map);
       }
     }
@@ -590,6 +593,147 @@
       svgRoot.setAttribute('aria-label', wantAreas ? 'Areas on the map' : 'Cells on the map');
     }
   }
+
+  // ---------------------------------------------------------------------------
+  // "Fine cells (tiles)": the month's counts as Mapbox Vector Tiles (leaflet.vectorgrid), so
+  // fine cells need not travel as GeoJSON. The server picks the cell size from the zoom.
+  // ---------------------------------------------------------------------------
+
+  var tileLayer = null;
+  var tileTip = null;
+
+  /** H3 resolution the server uses at a zoom (webmap/tiles.py) and its cells' rough area. */
+  function tileResolution(z) {
+    return z >= 14 ? 9 : (z >= 12 ? 8 : 7);
+  }
+  var CELL_KM2 = { 7: '5.2', 8: '0.74', 9: '0.1' };
+
+  function tilePrecision() {
+    var z = Math.round(map.getZoom());
+    return 'Cells of about ' + CELL_KM2[tileResolution(z)] + ' km² at this zoom (finer when zoomed ' +
+      'in, coarser when zoomed out).';
+  }
+
+  /** The tile URL template for the chosen month and category ({z}/{x}/{y} left for Leaflet). */
+  function tileUrl() {
+    var q = new URLSearchParams();
+    q.set('from', month());
+    q.set('to', month());
+    if (cat()) {
+      q.set('category', cat());
+    }
+    return URLS.tiles + '?' + q.toString();
+  }
+
+  function tileStyle(props) {
+    var ci = classOf(state.breaks, Number(props.n) || 0);
+    var fill = ci < 0 ? null : SEQ[seqIndex(ci, state.breaks.length)];
+    var selected = isSelected('cell', String(props.cell));
+    return {
+      stroke: true,
+      color: selected ? SELECTED : OUTLINE,
+      weight: selected ? 3 : 0.5,
+      opacity: 0.8,
+      fill: true,
+      fillColor: fill || '#ffffff',
+      fillOpacity: fill ? 0.72 : 0.01,
+    };
+  }
+
+  function tileTipText(props) {
+    var cell = String(props.cell);
+    var n = Number(props.n) || 0;
+    var where = state.series[cell] ? 'Cell ' + placeOf(cell) : 'This cell';
+    return where + ': ' + plural(n, 'record') + ' in ' + monthName(month());
+  }
+
+  function showTileTip(e, props) {
+    if (!tileTip) {
+      tileTip = L.tooltip({ direction: 'top', className: 'pnl-tooltip', offset: [0, -6] });
+    }
+    tileTip.setLatLng(e.latlng).setContent(el('span', null, tileTipText(props)));
+    if (!map.hasLayer(tileTip)) {
+      map.openTooltip(tileTip);
+    }
+  }
+
+  function hideTileTip() {
+    if (tileTip && map.hasLayer(tileTip)) {
+      map.closeTooltip(tileTip);
+    }
+  }
+
+  function makeTileLayer() {
+    if (!L.vectorGrid || !L.vectorGrid.protobuf) {
+      throw new ApiError('The fine cells cannot be shown: the vector tile library did not load.',
+        'vectorgrid_missing');
+    }
+    // VectorGrid 1.3 calls L.DomEvent.fakeStop, which Leaflet 1.8 removed.
+    if (!L.DomEvent.fakeStop) {
+      L.DomEvent.fakeStop = L.DomEvent.stopPropagation;
+    }
+    var layer = L.vectorGrid.protobuf(tileUrl(), {
+      pane: 'pnl-tiles',
+      vectorTileLayerStyles: { cells: tileStyle },
+      interactive: interactive,
+      getFeatureId: function (f) { return String(f.properties.cell); },
+      fetchOptions: { credentials: 'same-origin' },
+      maxNativeZoom: 17,
+    });
+    if (interactive) {
+      layer.on('mouseover mousemove', function (e) {
+        if (e.layer && e.layer.properties) {
+          showTileTip(e, e.layer.properties);
+        }
+      });
+      layer.on('mouseout', hideTileTip);
+      layer.on('click', function (e) {
+        var props = e.layer && e.layer.properties;
+        if (!props) {
+          return;
+        }
+        var cell = String(props.cell);
+        if (state.series[cell]) {
+          select('cell', cell, false);   // a cell of the Counts layer's size: its sparkline
+        }
+        showTileTip(e, props);
+      });
+    }
+    return layer;
+  }
+
+  /** Show (and point at the chosen month) or hide the tile layer. */
+  function showTiles() {
+    var want = state.layer === 'tiles';
+    if (!want) {
+      hideTileTip();
+      if (tileLayer && map.hasLayer(tileLayer)) {
+        map.removeLayer(tileLayer);
+      }
+      return;
+    }
+    if (!tileLayer) {
+      tileLayer = makeTileLayer();
+      tileLayer.pnlUrl = tileUrl();
+      tileLayer.addTo(map);
+      return;
+    }
+    var url = tileUrl();
+    if (!map.hasLayer(tileLayer)) {
+      tileLayer.setUrl(url, true);
+      tileLayer.addTo(map);
+    } else if (tileLayer.pnlUrl !== url) {
+      hideTileTip();
+      tileLayer.setUrl(url);   // and redraw
+    }
+    tileLayer.pnlUrl = url;
+  }
+
+  map.on('zoomend', function () {
+    if (state.layer === 'tiles') {
+      renderLegend();
+    }
+  });
 
   // ---------------------------------------------------------------------------
   // What each cell or area shows
@@ -701,7 +845,20 @@
     return name + ': ' + plural(countAt(key), 'record') + ' in ' + monthName(month());
   }
 
+  var tileMarked = null;   // the cell drawn as selected on the tiles
+
   function restyle() {
+    if (tileLayer && map.hasLayer(tileLayer)) {
+      // tileStyle reads the selection: re-run it for the cells whose state changed.
+      var now = state.selected && state.selected.kind === 'cell' ? state.selected.id : null;
+      if (tileMarked && tileMarked !== now) {
+        tileLayer.resetFeatureStyle(tileMarked);
+      }
+      if (now) {
+        tileLayer.resetFeatureStyle(now);
+      }
+      tileMarked = now;
+    }
     var layer = state.layer === 'areas' ? areaLayer : cellLayer;
     if (!layer) {
       return;
@@ -888,6 +1045,17 @@
       items.appendChild(legendItem('pnl-sw-none', 'None this month'));
       total = 'Total this month: ' + plural(sum, 'record') + ' in ' + plural(cells, 'cell') + '.';
       note = 'The classes stay the same for every month, so colours compare across the year.';
+    } else if (state.layer === 'tiles') {
+      title = 'Records per cell: fine cells';
+      period = monthName(m) + ' · ' + categoryLabel();
+      for (var ti = state.breaks.length - 1; ti >= 0; ti--) {
+        items.appendChild(legendItem('pnl-sw-seq-' + seqIndex(ti, state.breaks.length),
+          classLabel(state.breaks, ti) + ' records'));
+      }
+      items.appendChild(legendItem('pnl-sw-none', 'None this month'));
+      note = 'Fine cells from vector tiles; cell size grows as you zoom out (about 0.1 km² when ' +
+        'zoomed in). The classes are the Counts layer’s.';
+      precision = tilePrecision();
     } else if (state.layer === 'trends') {
       var r = state.trendsRange || [state.months[0], m];
       title = 'Trends: emerging hot spots';
@@ -1418,6 +1586,7 @@
       }
       clearError();
       showShapes();
+      showTiles();
       restyle();
       renderLegend();
       renderSelected();

@@ -197,6 +197,91 @@ def test_keyboard_picks_a_cell_and_category_filter(
     assert not errors, errors
 
 
+def test_chair_switches_to_fine_cells_from_vector_tiles(
+    page: Any, live_server: str, chair: Any, owner_session_factory: Any
+) -> None:
+    errors = watch_errors(page)
+    tiles: list[dict[str, Any]] = []
+
+    def on_response(r: Any) -> None:
+        if "/tiles/counts/" in r.url:
+            tiles.append(
+                {"url": r.url, "status": r.status, "type": r.headers.get("content-type", "")}
+            )
+
+    page.on("response", on_response)
+    browser_sign_in(page, live_server, chair, owner_session_factory)
+    open_panel(page, live_server)
+    assert not tiles, "no tiles before the layer is chosen"
+
+    page.get_by_role("radio", name="Fine cells (tiles)").check()
+    expect(page.locator("#pnl-legend-title")).to_have_text("Records per cell: fine cells")
+    expect(page.locator("#pnl-legend-note")).to_contain_text(
+        "Fine cells from vector tiles; cell size grows as you zoom out"
+        " (about 0.1 km² when zoomed in)"
+    )
+    expect(page.locator("#pnl-legend-items li")).to_have_count(6)  # 5 classes and "None"
+    expect(page.locator(".leaflet-pnl-tiles-pane .leaflet-tile-loaded").first).to_be_attached(
+        timeout=15_000
+    )
+    page.wait_for_load_state("networkidle")
+    assert tiles, "no vector tile was requested"
+    ok = [t for t in tiles if t["status"] == 200]
+    assert ok, tiles
+    assert all(t["type"].startswith("application/vnd.mapbox-vector-tile") for t in ok), ok
+    latest = month_label(page)
+    first_from = re.search(r"[?&]from=(\d{4}-\d{2})", ok[0]["url"])
+    assert first_from, ok[0]["url"]
+    # The GeoJSON cells are off the map; something is drawn on the tiles' canvases.
+    expect(page.locator('path[data-kind="cell"]')).to_have_count(0)
+    # VectorGrid draws each tile as an SVG (or, with another renderer, a canvas).
+    filled = page.locator(
+        ".leaflet-pnl-tiles-pane svg path[fill-opacity='0.72'], .leaflet-pnl-tiles-pane canvas"
+    )
+    assert filled.count() > 0, "the vector tiles drew nothing"
+    screenshot(page, "panel-tiles")
+
+    # The slider asks for the new month's tiles.
+    seen = len(tiles)
+    slider = page.get_by_label("Month", exact=True)
+    slider.focus()
+    page.keyboard.press("Home")
+    expect(page.locator("#pnl-month-label")).not_to_have_text(latest)
+    expect(page.locator(".leaflet-pnl-tiles-pane .leaflet-tile-loaded").first).to_be_attached(
+        timeout=15_000
+    )
+    page.wait_for_load_state("networkidle")
+    later = tiles[seen:]
+    assert later, "moving the slider requested no tiles"
+    froms = {m.group(1) for t in later if (m := re.search(r"[?&]from=(\d{4}-\d{2})", t["url"]))}
+    assert froms and first_from.group(1) not in froms, froms
+    assert all(t["status"] == 200 for t in later), later
+
+    # Hovering a drawn cell shows its count; at this zoom the tiles' cells are the Counts
+    # layer's, so a click opens the same sparkline.
+    spot = page.evaluate(
+        """() => {
+          const m = document.getElementById('pnl-map').getBoundingClientRect();
+          const paths = document.querySelectorAll(
+            ".leaflet-pnl-tiles-pane svg path[fill-opacity='0.72']");
+          for (const p of paths) {
+            const b = p.getBoundingClientRect();
+            const x = b.x + b.width / 2, y = b.y + b.height / 2;
+            if (x > m.left + 60 && x < m.right - 60 && y > m.top + 60 && y < m.bottom - 60 &&
+                document.elementFromPoint(x, y) === p) return [x, y];
+          }
+          return null;
+        }"""
+    )
+    assert spot, "no drawn cell to point at"
+    page.mouse.move(spot[0], spot[1])
+    expect(page.locator(".pnl-tooltip")).to_contain_text(re.compile(r"\d+ records? in "))
+    page.mouse.click(spot[0], spot[1])
+    expect(page.locator("#pnl-selected-title")).to_contain_text("Selected: Cell")
+    expect(page.locator("#pnl-spark svg circle")).to_have_count(12)
+    assert not errors, errors
+
+
 def test_phone_layout(phone: Any, live_server: str, chair: Any, owner_session_factory: Any) -> None:
     errors = watch_errors(phone)
     browser_sign_in(phone, live_server, chair, owner_session_factory)
