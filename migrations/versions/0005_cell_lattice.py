@@ -30,14 +30,21 @@ depends_on = None
 READERS = "('practitioner','analyst','panel_chair','agency_admin')"
 
 # One SELECT producing (res, cell, month, category, agency_id, n) from a set of observation
-# rows; used by the triggers (over transition tables) and by the full rebuild.
+# rows; used by the triggers (over transition tables) and by the full rebuild. It groups once
+# at res 9 and rolls up: res 8 and 7 keys are the H3 parents of the res-9 key (spatial/cells.py),
+# so the coarse counts are sums of the fine ones — and one pass over the rows instead of three.
 AGG = """
-SELECT r.res, CASE r.res WHEN 7 THEN o.cell_r7 WHEN 8 THEN o.cell_r8 ELSE o.cell_r9 END,
-       date_trunc('month', o.occurred_at AT TIME ZONE 'Europe/London')::date,
-       o.category, o.agency_id, count(*)::int
-FROM {source} o CROSS JOIN (VALUES (7::smallint), (8::smallint), (9::smallint)) AS r(res)
-WHERE o.deleted_at IS NULL
-GROUP BY 1, 2, 3, 4, 5
+WITH fine AS (
+  SELECT o.cell_r9, o.cell_r8, o.cell_r7,
+         date_trunc('month', o.occurred_at AT TIME ZONE 'Europe/London')::date AS month,
+         o.category, o.agency_id, count(*)::int AS n
+  FROM {source} o WHERE o.deleted_at IS NULL
+  GROUP BY 1, 2, 3, 4, 5, 6)
+SELECT 9::smallint, cell_r9, month, category, agency_id, n FROM fine
+UNION ALL
+SELECT 8::smallint, cell_r8, month, category, agency_id, sum(n)::int FROM fine GROUP BY 2, 3, 4, 5
+UNION ALL
+SELECT 7::smallint, cell_r7, month, category, agency_id, sum(n)::int FROM fine GROUP BY 2, 3, 4, 5
 """
 
 FUNCTIONS = f"""
