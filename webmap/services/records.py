@@ -227,22 +227,6 @@ def check_scope(
     return object_id, owner
 
 
-def get_observation(
-    session: Session, user: CurrentUser, raw_id: str, scope: frozenset[str]
-) -> dict[str, Any]:
-    object_id, owner = check_scope(session, user, "observation", raw_id, scope)
-    feature = fetch_observation(session, owner, object_id)
-    audit.record(
-        session,
-        "observation.read",
-        object_type="observation",
-        object_ids=[object_id],
-        subject_agency_id=owner,
-    )
-    session.commit()
-    return feature
-
-
 # -- contexts -----------------------------------------------------------------------------------
 
 _CONTEXT_FEATURES = """
@@ -287,22 +271,6 @@ def list_contexts(session: Session, user: CurrentUser) -> str:
     )
     session.commit()
     return str(body)
-
-
-def get_context(
-    session: Session, user: CurrentUser, raw_id: str, scope: frozenset[str]
-) -> dict[str, Any]:
-    object_id, owner = check_scope(session, user, "context", raw_id, scope)
-    feature = fetch_context(session, owner, object_id)
-    audit.record(
-        session,
-        "context.read",
-        object_type="context",
-        object_ids=[object_id],
-        subject_agency_id=owner,
-    )
-    session.commit()
-    return feature
 
 
 # -- vehicles -----------------------------------------------------------------------------------
@@ -351,3 +319,23 @@ def list_vehicles(session: Session, user: CurrentUser) -> list[dict[str, Any]]:
     )
     session.commit()
     return vehicles
+
+
+FETCHERS = {"observation": fetch_observation, "context": fetch_context, "vehicle": fetch_vehicle}
+
+
+def get_record(
+    session: Session, user: CurrentUser, object_type: str, raw_id: str, scope: frozenset[str]
+) -> dict[str, Any]:
+    """One record at full detail if it is within scope (else the 404), read and audited."""
+    object_id, owner = check_scope(session, user, object_type, raw_id, scope)
+    body = FETCHERS[object_type](session, owner, object_id)
+    audit.record(
+        session,
+        f"{object_type}.read",
+        object_type=object_type,
+        object_ids=[object_id],
+        subject_agency_id=owner,
+    )
+    session.commit()
+    return body

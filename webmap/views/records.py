@@ -7,6 +7,7 @@ an ``Idempotency-Key``; updates and deletes need ``If-Match`` with the version l
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, jsonify, request
@@ -181,23 +182,32 @@ def sighting_create(scope: frozenset[str]) -> Response:
 @bp.get("/observations/<observation_id>")
 @permission("observation", "read")
 def observation(observation_id: str, scope: frozenset[str]) -> Response:
-    return _feature(records.get_observation(get_session(), current_user, observation_id, scope))
+    return _feature(
+        records.get_record(get_session(), current_user, "observation", observation_id, scope)
+    )
 
 
 @bp.patch("/observations/<observation_id>")
 @permission("observation", "update")
 def observation_update(observation_id: str, scope: frozenset[str]) -> Response:
-    db = get_session()
-    records.check_scope(db, current_user, "observation", observation_id, scope)
-    object_id = recording.update_observation(
-        db,
-        current_user,
-        get_settings(),
+    return _changed(
+        "observation",
         observation_id,
-        expected_version(),
-        parse_body(ObservationPatch),
+        scope,
+        lambda db, version: recording.update_observation(
+            db, current_user, get_settings(), observation_id, version, parse_body(ObservationPatch)
+        ),
     )
-    feature = records.fetch_observation(db, current_user.agency_id, object_id)
+
+
+def _changed(
+    object_type: str, raw_id: str, scope: frozenset[str], change: Callable[[Any, int], Any]
+) -> Response:
+    """Scope first (404), then the version (428/422), then the change; answer the new state."""
+    db = get_session()
+    records.check_scope(db, current_user, object_type, raw_id, scope)
+    object_id = change(db, expected_version())
+    feature = records.FETCHERS[object_type](db, current_user.agency_id, object_id)
     db.commit()
     return _feature(feature)
 
@@ -282,26 +292,26 @@ def context_create(scope: frozenset[str]) -> Response:
 @bp.get("/contexts/<context_id>")
 @permission("context", "read")
 def context(context_id: str, scope: frozenset[str]) -> Response:
-    return _feature(records.get_context(get_session(), current_user, context_id, scope))
+    return _feature(records.get_record(get_session(), current_user, "context", context_id, scope))
 
 
 @bp.patch("/contexts/<context_id>")
 @permission("context", "update")
 def context_update(context_id: str, scope: frozenset[str]) -> Response:
-    db = get_session()
-    records.check_scope(db, current_user, "context", context_id, scope)
-    object_id = recording.update_context(
-        db,
-        current_user,
-        get_settings(),
+    return _changed(
+        "context",
         context_id,
-        expected_version(),
-        parse_body(ContextPatch),
-        _repair(),
+        scope,
+        lambda db, version: recording.update_context(
+            db,
+            current_user,
+            get_settings(),
+            context_id,
+            version,
+            parse_body(ContextPatch),
+            _repair(),
+        ),
     )
-    feature = records.fetch_context(db, current_user.agency_id, object_id)
-    db.commit()
-    return _feature(feature)
 
 
 @bp.delete("/contexts/<context_id>")
@@ -344,13 +354,4 @@ def vehicle_create(scope: frozenset[str]) -> Response:
 @bp.get("/vehicles/<vehicle_id>")
 @permission("vehicle", "read")
 def vehicle(vehicle_id: str, scope: frozenset[str]) -> Response:
-    db = get_session()
-    object_id, owner = records.check_scope(db, current_user, "vehicle", vehicle_id, scope)
-    body = records.fetch_vehicle(db, owner, object_id)
-    from webmap import audit
-
-    audit.record(
-        db, "vehicle.read", object_type="vehicle", object_ids=[object_id], subject_agency_id=owner
-    )
-    db.commit()
-    return jsonify(body)
+    return jsonify(records.get_record(get_session(), current_user, "vehicle", vehicle_id, scope))
