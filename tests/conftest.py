@@ -114,11 +114,17 @@ def test_db(fresh_database: Any, settings: Settings) -> dict[str, str]:
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
-    from webmap.demo_people import load_panels
+    from webmap.demo_people import load_panels, load_people
+    from webmap.demo_shares import load_standing_shares
 
     engine = create_engine(owner_url)
     with Session(engine) as session:
         load_panels(session)  # police and social_care are panel partners; bus is on none
+        # The demo's people and standing shares, as `make demo` has them.
+        logins = settings.var_dir / f"demo-logins-{TEST_DB}.json"
+        load_people(session, logins)
+        logins.unlink()
+        load_standing_shares(session)
         session.commit()
     engine.dispose()
     return {"owner": owner_url, "app": app_url}

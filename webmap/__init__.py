@@ -46,7 +46,20 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
 
     from webmap import db, errors, security
     from webmap.auth import session as auth_session
-    from webmap.views import admin, api, auth, health, layers, pages, panel, recording, records
+    from webmap.views import (
+        admin,
+        api,
+        auth,
+        health,
+        layers,
+        pages,
+        panel,
+        recording,
+        records,
+        share_link,
+        shares,
+        shares_api,
+    )
 
     db.init_app(app, settings)
     errors.init_app(app)
@@ -61,6 +74,9 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         recording.bp,
         layers.bp,
         panel.bp,
+        shares.bp,
+        shares_api.bp,
+        share_link.bp,
         admin.bp,
     ):
         app.register_blueprint(blueprint)

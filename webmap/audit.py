@@ -21,7 +21,18 @@ from sqlalchemy.orm import Session
 
 #: The only keys ``details`` may hold: counts, reasons, filters by name — never content.
 ALLOWED_DETAILS = frozenset(
-    {"reason", "count", "second_factor", "filters", "role", "changed", "page", "format", "via"}
+    {
+        "reason",
+        "count",
+        "second_factor",
+        "filters",
+        "role",
+        "changed",
+        "page",
+        "format",
+        "via",
+        "tier",
+    }
 )
 GENESIS = "0" * 64
 

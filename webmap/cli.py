@@ -147,13 +147,16 @@ def demo_load(
         conn.execute("ANALYZE")
     click.echo("  loading panels and people")
     from webmap.demo_people import load_panels, load_people
+    from webmap.demo_shares import load_standing_shares
 
     with _owner_session(settings, database) as session:
         load_panels(session)
         people = load_people(session, _logins_file(settings, database))
+        shares = load_standing_shares(session)
         session.commit()
     summary = ", ".join(f"{v:,} {k}" for k, v in counts.items())
-    click.echo(f"loaded {summary}, {len(people)} users in {time.monotonic() - started:.1f}s")
+    took = time.monotonic() - started
+    click.echo(f"loaded {summary}, {len(people)} users, {shares} shares in {took:.1f}s")
 
 
 def _logins_file(settings: Settings, database: str | None = None):  # type: ignore[no-untyped-def]

@@ -42,6 +42,8 @@ class DbContext:
     user_id: str = ""
     agency_id: str = ""
     role: str = ""
+    #: A share whose signed external link the app has verified (see services/sharing.py).
+    link_share: str = ""
 
 
 EMPTY_CONTEXT = DbContext()
@@ -49,14 +51,21 @@ EMPTY_CONTEXT = DbContext()
 SET_CONTEXT = text(
     "SELECT set_config('csmap.user_id', :user_id, true),"
     " set_config('csmap.agency_id', :agency_id, true),"
-    " set_config('csmap.role', :role, true)"
+    " set_config('csmap.role', :role, true),"
+    " set_config('csmap.link_share', :link_share, true)"
 )
 
 
 def apply_context(conn: Connection | Session, ctx: DbContext) -> None:
     """Set the RLS context for the current transaction only."""
     conn.execute(
-        SET_CONTEXT, {"user_id": ctx.user_id, "agency_id": ctx.agency_id, "role": ctx.role}
+        SET_CONTEXT,
+        {
+            "user_id": ctx.user_id,
+            "agency_id": ctx.agency_id,
+            "role": ctx.role,
+            "link_share": ctx.link_share,
+        },
     )
 
 

@@ -38,6 +38,10 @@ NONE: Final[frozenset[str]] = frozenset()
 READERS: Final = ("practitioner", "analyst", "panel_chair", "agency_admin")
 #: Roles that record and change their own agency's records.
 WRITERS: Final = ("practitioner", "analyst", "agency_admin")
+#: Roles that make shares, and that approve (tier C, a second person) or revoke them.
+SHARE_CREATORS: Final = ("analyst", "agency_admin")
+SHARE_APPROVERS: Final = ("analyst", "panel_chair", "agency_admin")
+SHARED: Final = frozenset({"own", "shared_with"})
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,27 @@ POLICY: Final[dict[tuple[str, str], Rule]] = {
     ("layer", "read"): Rule(
         "See trend layers, heatmaps and tiles of the agency's own records",
         dict.fromkeys(READERS, OWN),
+    ),
+    ("share", "read"): Rule(
+        "See the terms of shares made by the agency or addressed to it",
+        dict.fromkeys(READERS, SHARED),
+        audit=False,
+    ),
+    ("share", "create"): Rule(
+        "Share the agency's layers, redacted to tier B or C", dict.fromkeys(SHARE_CREATORS, OWN)
+    ),
+    ("share", "approve"): Rule(
+        "Approve or reject a tier C share (never one's own), and give an external link",
+        dict.fromkeys(SHARE_APPROVERS, OWN),
+    ),
+    ("share", "revoke"): Rule("Revoke a share", dict.fromkeys(SHARE_APPROVERS, OWN)),
+    ("shared_layer", "read"): Rule(
+        "See a share's redacted layers (recipients; the source agency as a preview)",
+        dict.fromkeys(READERS, SHARED),
+    ),
+    ("shared_layer", "export"): Rule(
+        "Export a share's redacted layers as GeoJSON, GeoPackage or CSV",
+        dict.fromkeys(READERS, SHARED),
     ),
     ("user", "read"): Rule("See user accounts", {"agency_admin": OWN, "system_admin": ANY}),
     ("user", "manage"): Rule(

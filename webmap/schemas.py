@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from spatial.vocabulary import CONTEXT_KINDS, CONTEXT_STATUSES
 
@@ -196,3 +196,28 @@ CONTEXT_GEOMETRY: dict[str, tuple[str, ...]] = {
     "place_of_concern": ("Point", "Polygon"),
     "protective_space": ("Point", "Polygon"),
 }
+
+
+_POINT_EXAMPLE = '{"type": "Point", "coordinates": [lon, lat]}'
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def validated(model: type[_M], data: dict[str, Any]) -> _M:
+    """``data`` as ``model``, or an ApiError (422) naming each bad field and its problem —
+    the one translation of pydantic's errors for the API and the HTML forms."""
+    from webmap.errors import ApiError
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields: dict[str, str] = {}
+        for err in exc.errors():
+            name = str(err["loc"][0]) if err["loc"] else "body"
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                message = "is not a field of this record"
+            elif name == "geometry" and err["type"] == "dict_type":
+                message = "must be a GeoJSON geometry object, e.g. " + _POINT_EXAMPLE
+            fields.setdefault(name, message)
+        first = next(iter(fields))
+        raise ApiError(422, "invalid", f"{first}: {fields[first]}", fields) from None

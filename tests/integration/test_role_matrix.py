@@ -33,6 +33,11 @@ PUBLIC = {
     "auth.enrol",
     "auth.recovery_codes",
     "auth.logout",
+    # An external recipient's signed link: the token is the credential (test_sharing.py).
+    "share_link.page",
+    "share_link.layer",
+    "share_link.export",
+    "share_link.basemap",
 }
 #: Which agency plays each relation to the actors (all actors belong to police).
 TARGET_AGENCY = {"own": "police", "panel_partner": "social_care", "unrelated": "bus"}
@@ -43,6 +48,7 @@ OBJECT_VARS = {
     "context_id": "context",
     "vehicle_id": "vehicle",
     "user_id": "app_user",
+    "share_id": "share",
 }
 
 
@@ -65,6 +71,8 @@ def world(make_user: Any, owner_session_factory: Any) -> World:
             for var, table in OBJECT_VARS.items():
                 if table == "app_user":
                     value = str(make_user(slug, "practitioner").id)
+                elif table == "share":
+                    value = _matrix_share(s, agency_ids[slug], make_user(slug, "analyst").id)
                 else:
                     value = str(
                         s.execute(
@@ -82,6 +90,7 @@ def world(make_user: Any, owner_session_factory: Any) -> World:
             )
             # The HTML record pages: /records/<kind>/<record_id>.
             objects[("kind", rel)] = "observation"
+            objects[("fmt", rel)] = "csv"
             objects[("record_id", rel)] = objects[("observation_id", rel)]
             # A kept note of each agency, for the SQL probe of moderation (admins only).
             s.execute(
@@ -112,6 +121,31 @@ def world(make_user: Any, owner_session_factory: Any) -> World:
         objects[("panel_id", rel)] = str(panel)
         objects[("slug", rel)] = slug_row
     return World(actors, disabled, objects, agency_ids)
+
+
+def _matrix_share(s: Any, agency_id: str, creator: uuid.UUID) -> str:
+    """An active tier B share of the agency to an external recipient (so no other agency in
+    the matrix is its recipient), over one ward, as the owner."""
+    share_id = s.execute(
+        text(
+            "INSERT INTO share (from_agency_id, tier, profile, resolution, recipient_kind,"
+            " external_name, layers, period_from, purpose, lawful_basis, agreement_ref,"
+            " expires_at, status, created_by, approved_by, approved_at, link_nonce)"
+            " VALUES (:a, 'B', '{}', 8, 'external', 'Matrix recipient', '{observations}',"
+            " '2024-01-01', 'Role matrix', 'Test', 'ISA-MATRIX', now() + interval '30 days',"
+            " 'active', :u, :u, now(), 'nonce') RETURNING id"
+        ),
+        {"a": agency_id, "u": creator},
+    ).scalar_one()
+    s.execute(
+        text(
+            "INSERT INTO share_cell (share_id, cell) SELECT :s, ca.cell FROM cell_area ca"
+            " WHERE ca.res = 8 AND ca.area_id = (SELECT a.id FROM area a JOIN boundary_set b"
+            " ON b.id = a.boundary_set_id WHERE b.slug = 'wards' ORDER BY a.code LIMIT 1)"
+        ),
+        {"s": share_id},
+    )
+    return str(share_id)
 
 
 def _routes(app: Flask) -> list[tuple[str, str, tuple[str, ...], tuple[str, str] | None]]:
@@ -211,6 +245,12 @@ def test_not_found_and_out_of_scope_are_indistinguishable(
 
 # -- the same cases in SQL, under the app role -------------------------------------------------
 
+_SHARE_UPDATE = (
+    "WITH u AS (UPDATE share SET purpose = purpose WHERE id = %(share_id)s RETURNING 1)"
+    " SELECT EXISTS (SELECT 1 FROM u)"
+)
+_SHARED_FACTS = "SELECT EXISTS (SELECT 1 FROM csmap_share_facts(%(share_id)s))"
+
 #: (resource, action) -> SQL that answers "may this context do it to the target agency's
 #: object?" as a boolean. Writes run inside a savepoint that is rolled back.
 PROBES: dict[tuple[str, str], str] = {
@@ -254,6 +294,16 @@ PROBES: dict[tuple[str, str], str] = {
     ("reference", "read"): "SELECT EXISTS (SELECT 1 FROM agency WHERE id = %(agency_id)s)",
     ("map", "view"): "SELECT EXISTS (SELECT 1 FROM boundary_set)",
     ("layer", "read"): "SELECT EXISTS (SELECT 1 FROM cell_month WHERE agency_id = %(agency_id)s)",
+    ("share", "read"): "SELECT EXISTS (SELECT 1 FROM share WHERE id = %(share_id)s)",
+    ("share", "create"): "WITH i AS (INSERT INTO share (from_agency_id, tier, profile,"
+    " resolution, recipient_kind, external_name, layers, period_from, purpose, lawful_basis,"
+    " agreement_ref, expires_at, status, created_by) VALUES (%(agency_id)s, 'B', '{}', 8,"
+    " 'external', 'x', '{observations}', '2024-01-01', 'probe', 'x', 'x', now(), 'pending',"
+    " csmap_user_id()) RETURNING 1) SELECT EXISTS (SELECT 1 FROM i)",
+    ("share", "approve"): _SHARE_UPDATE,
+    ("share", "revoke"): _SHARE_UPDATE,
+    ("shared_layer", "read"): _SHARED_FACTS,
+    ("shared_layer", "export"): _SHARED_FACTS,
 }
 
 
@@ -269,7 +319,17 @@ def test_sql_matrix_agrees_with_policy(test_db: dict[str, str], world: World) ->
             # Directory-like resources are not agency-owned: their rule is the same for all.
             probe_rel = (
                 rel
-                if key[0] in {"observation", "context", "vehicle", "user", "audit", "layer"}
+                if key[0]
+                in {
+                    "observation",
+                    "context",
+                    "vehicle",
+                    "user",
+                    "audit",
+                    "layer",
+                    "share",
+                    "shared_layer",
+                }
                 else "own"
             )
             for role, user in world.actors.items():

@@ -26,6 +26,7 @@ NAV = (
     ("recording.record", "Record", "observation", "create"),
     ("recording.records", "Records", "observation", "read"),
     ("panel.panel", "Panel", "layer", "read"),
+    ("shares.index", "Shares", "share", "read"),
     ("admin.users", "Users", "user", "read"),
     ("admin.agencies", "Agencies", "agency", "manage"),
     ("admin.panels", "Panels", "panel", "manage"),

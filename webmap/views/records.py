@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, jsonify, request
 from flask_login import current_user
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from webmap import get_settings
@@ -30,18 +30,18 @@ from webmap.schemas import (
     RedactIn,
     SightingIn,
     VehicleIn,
+    validated,
 )
 from webmap.services import recording, records, vehicles
 
 bp = Blueprint("records", __name__, url_prefix="/api/v1")
 GEOJSON = "application/geo+json"
 M = TypeVar("M", bound=BaseModel)
-_POINT_EXAMPLE = '{"type": "Point", "coordinates": [lon, lat]}'
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
 
 
-def parse_body(model: type[M]) -> M:
-    """The JSON body as ``model``, or a 422 naming each bad field."""
+def json_object() -> dict[str, Any]:
+    """The request's JSON body, which must be an object, else a 422."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError(
@@ -50,20 +50,12 @@ def parse_body(model: type[M]) -> M:
             "The body must be a JSON object (Content-Type: application/json).",
             {"body": "must be a JSON object"},
         )
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        fields: dict[str, str] = {}
-        for err in exc.errors():
-            name = str(err["loc"][0]) if err["loc"] else "body"
-            message = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                message = "is not a field of this record"
-            elif name == "geometry" and err["type"] == "dict_type":
-                message = "must be a GeoJSON geometry object, e.g. " + _POINT_EXAMPLE
-            fields.setdefault(name, message)
-        first = next(iter(fields))
-        raise ApiError(422, "invalid", f"{first}: {fields[first]}", fields) from None
+    return data
+
+
+def parse_body(model: type[M]) -> M:
+    """The JSON body as ``model``, or a 422 naming each bad field."""
+    return validated(model, json_object())
 
 
 def expected_version() -> int:
