@@ -1,7 +1,12 @@
 # Production-style image: the csmap app under gunicorn. The database is a separate PostGIS
 # container (see docker-compose.yml). Wheels for shapely/pyproj/h3/psycopg carry their own
-# native libraries, so the slim base needs no GIS packages.
+# native libraries, so the slim base needs no GIS packages. WeasyPrint (briefing-pack PDFs)
+# needs Pango and a font from Debian.
 FROM python:3.11-slim-bookworm
+
+RUN apt-get update && apt-get install -y --no-install-recommends \
+      libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fontconfig \
+    && rm -rf /var/lib/apt/lists/*
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     CSMAP_MODE=production CSMAP_VAR_DIR=/app/var
