@@ -111,6 +111,9 @@
     // Only present for roles that may read their own agency's contexts.
     contextsUrl: (ds.contextsUrl || '').trim(),
     referenceUrl: (ds.referenceUrl || '').trim(),
+    // Only present for roles that may read layers shared with their agency.
+    sharesUrl: (ds.sharesUrl || '').trim(),
+    shareLayerUrl: (ds.shareLayerUrl || '').trim(),
     tileUrl: (ds.tileUrl || '').trim(),
     tileAttribution: (ds.tileAttribution || '').trim(),
     center: parseCenter(ds.center) || [54.6, 1.2],
@@ -840,6 +843,24 @@
         body.appendChild(el('p', 'cs-legend__note', 'Exact positions: your agency\'s own records.'));
       }
 
+      // Shared layers: one heading, the class ramp once, each layer with its period, and
+      // each distinct precision statement (layers of one tier share one).
+      var shownShared = (shared || []).filter(function (x) { return map.hasLayer(x.layer); });
+      if (shownShared.length) {
+        body.appendChild(el('h2', 'cs-legend__heading', 'Shared with us'));
+        var sharedList = el('ul', 'cs-legend__list cs-legend__list--shared-layers');
+        shownShared.forEach(function (x) {
+          sharedList.appendChild(el('li', 'cs-legend__item', x.label + (x.period ? ', ' + x.period : ', nothing published yet')));
+        });
+        body.appendChild(sharedList);
+        var ramp = el('ul', 'cs-legend__list cs-legend__list--shared');
+        window.csmapShared.legendItems(ramp, shownShared[0].classes);
+        body.appendChild(ramp);
+        Array.from(new Set(shownShared.map(function (x) { return x.precision; }))).forEach(function (p) {
+          body.appendChild(el('p', 'cs-legend__note cs-legend__precision', p));
+        });
+      }
+
       if (!config.tileUrl) {
         body.appendChild(el('p', 'cs-legend__note', 'Demo town: fictional, drawn over open sea.'));
       }
@@ -1010,6 +1031,59 @@
         });
     });
     addOverlayEntry('Reference', swatchHtml('swatch-reference') + 'police.uk crimes', reference);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Layers other agencies share with ours (tier B/C: published cells only, never points)
+  // ---------------------------------------------------------------------------
+
+  var shared = []; // {label, precision, period, classes, layer}
+
+  function drawShared(summary) {
+    var group = L.layerGroup();
+    var entry = { label: summary.label, precision: summary.precision, period: '', classes: [],
+      layer: group };
+    shared.push(entry);
+    addOverlayEntry('Shared with us', swatchHtml('swatch-shared') + escapeHtml(summary.label), group);
+    group.on('add remove', function () { legend.update(); });
+    return getJSON(summary.layer_url).then(function (doc) {
+      var periods = doc.periods_published || [];
+      entry.period = periods.length ? periods[periods.length - 1] : '';
+      entry.classes = window.csmapShared.classes(doc);
+      if (entry.period) {
+        window.csmapShared.cellLayer(doc, entry.period, summary.label).addTo(group);
+      }
+      window.csmapShared.contextLayer(doc).addTo(group);
+      // One layer per source is shown at first (stacked layers of one source would hide each
+      // other); the rest are in the switcher.
+      var firstOfSource = !shared.some(function (x) { return x !== entry && x.label === entry.label && x.on; });
+      if (firstOfSource) {
+        entry.on = true;
+        group.addTo(map);
+      }
+    });
+  }
+
+  if (config.sharesUrl && window.csmapShared) {
+    Promise.all([basemapDrawn, initialSetDrawn])
+      .then(function () { return getJSON(config.sharesUrl); })
+      .then(function (data) {
+        var live = (data.received || []).filter(function (s) { return s.state === 'active'; });
+        return Promise.all(live.map(function (s) {
+          s.layer_url = config.shareLayerUrl.replace('__id__', encodeURIComponent(s.id));
+          return drawShared(s);
+        }));
+      })
+      .then(function () {
+        buildLayersControl();
+        legend.update();
+        document.body.dataset.sharedReady = String(shared.length);
+      })
+      .catch(function (err) {
+        var message = err instanceof ApiError ? err.message : 'Shared layers could not be drawn.';
+        reportError('shared', 'Could not load the layers shared with you: ' + sentence(message),
+          err instanceof ApiError ? err.code : 'draw_failed');
+      });
   }
 
   if (config.contextsUrl) {

@@ -21,4 +21,5 @@ def map_page(scope: frozenset[str]) -> str:
         tile_url=settings.tile_url,
         tile_attribution=settings.tile_attribution,
         show_contexts=can(current_user.role, "context", "read", "own"),
+        show_shared=can(current_user.role, "shared_layer", "read", "shared_with"),
     )
