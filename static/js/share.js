@@ -108,88 +108,41 @@
     return body;
   }
 
-  window.csmapShared = { classes: classes, cellLayer: cellLayer, contextLayer: contextLayer,
-    legendItems: legendItems, getJSON: getJSON };
-
-  // -- the share page and the link page ------------------------------------------------------
-  var mapEl = document.getElementById('share-map');
-  if (!mapEl) {
-    return;
-  }
-  var status = document.getElementById('share-status');
-  var select = document.getElementById('share-period');
-  var map = L.map(mapEl, { zoomSnap: 0.5, attributionControl: false }).setView([54.6, 1.2], 12);
-  L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
-  var cells = null;
-  var doc = null;
-
-  function showPeriod(period) {
-    if (cells) {
-      map.removeLayer(cells);
-    }
-    cells = cellLayer(doc, period).addTo(map);
-    mapEl.dataset.period = period;
-    mapEl.dataset.cellsShown = String(cells.getLayers().length);
-    compare.forEach(function (side) { side.draw(); });
-  }
-
-  var drawnBasemap = window.csmapBasemap
-    ? window.csmapBasemap.draw(map, mapEl.dataset.basemapUrl) : Promise.resolve(null);
-  Promise.all([drawnBasemap, getJSON(mapEl.dataset.layerUrl)])
-    .then(function (results) {
-      doc = results[1];
-      var periods = doc.periods_published || [];
-      select.textContent = '';
-      periods.slice().reverse().forEach(function (p) {
-        var opt = document.createElement('option');
-        opt.value = p;
-        opt.textContent = p;
-        select.appendChild(opt);
-      });
-      select.disabled = !periods.length;
-      legendItems(document.getElementById('share-classes'), classes(doc));
-      contextLayer(doc).addTo(map);
-      if (results[0]) {
-        map.fitBounds(results[0], { padding: [8, 8] });
-      }
-      if (periods.length) {
-        showPeriod(periods[periods.length - 1]);
-        status.textContent = '';
-      } else {
-        status.textContent = 'Nothing to show: no cell reaches the threshold in the shared periods.';
-      }
-      mapEl.dataset.ready = '1';
-    })
-    .catch(function (err) {
-      status.textContent = 'Could not load the shared layer: ' + err.message;
-      status.classList.add('is-error');
-    });
-  select.addEventListener('change', function () { showPeriod(select.value); });
-
   // -- the same layer by two boundary sets, side by side ------------------------------------
-  var compareEl = document.getElementById('share-compare');
-  var compare = [];
-  if (compareEl) {
+  /**
+   * compareEl: a .share-compare section (see shares/_compare.html) whose data-areas-url holds
+   * __slug__ (and __id__ where the share is chosen on the page). source.doc() and
+   * source.period() give the share's layer and the period shown; source.areasUrl(slug) the
+   * address of its totals. Returns {reload, draw}.
+   */
+  function compare(compareEl, source) {
+    var sides = [];
     Array.prototype.forEach.call(compareEl.querySelectorAll('.compare-side'), function (sideEl) {
       var side = sideEl.dataset.side;
       var sel = sideEl.querySelector('select');
-      var table = document.getElementById('compare-table-' + side);
-      var smallMap = L.map('compare-map-' + side, { zoomControl: false, attributionControl: false,
-        zoomSnap: 0.5 }).setView([54.6, 1.2], 11);
+      var table = sideEl.querySelector('table');
+      var smallMap = L.map(sideEl.querySelector('.compare-map'), { zoomControl: false,
+        attributionControl: false, zoomSnap: 0.5 }).setView([54.6, 1.2], 11);
       var areaLayer = null;
       var totals = null;
       var state = {
         load: function () {
           totals = null;
-          return getJSON(compareEl.dataset.areasUrl.replace('__slug__', encodeURIComponent(sel.value)))
+          delete sideEl.dataset.total;
+          var url = source.areasUrl(sel.value);
+          if (!url) {
+            return Promise.resolve();
+          }
+          return getJSON(url)
             .then(function (fc) { totals = fc; state.draw(); })
             .catch(function (err) { table.tBodies[0].textContent = err.message; });
         },
         draw: function () {
-          if (!totals || !doc || !mapEl.dataset.period) {
+          var doc = source.doc();
+          var period = source.period();
+          if (!totals || !doc || !period) {
             return;
           }
-          var period = mapEl.dataset.period;
           var cls = classes(doc);
           if (areaLayer) {
             smallMap.removeLayer(areaLayer);
@@ -200,7 +153,7 @@
           areaLayer = L.geoJSON(totals, {
             style: function (f) {
               var n = f.properties.totals[period];
-              return { color: '#333333', weight: 1.5, fillOpacity: n ? 0.65 : 0.05,
+              return { color: '#333333', weight: 1.5, fillOpacity: n ? 0.75 : 0.9,
                 fillColor: n ? colourOf(n, cls) : '#ffffff' };
             },
             onEachFeature: function (f, layer) {
@@ -222,14 +175,94 @@
           }).addTo(smallMap);
           table.tFoot.rows[0].cells[1].textContent = String(sum);
           sideEl.dataset.total = String(sum);
+          sideEl.dataset.period = period;
           if (areaLayer.getLayers().length) {
             smallMap.fitBounds(areaLayer.getBounds(), { padding: [4, 4] });
           }
         },
       };
       sel.addEventListener('change', state.load);
-      compare.push(state);
-      state.load();
+      sides.push(state);
+      sideEl.dataset.side = side;
     });
+    return {
+      reload: function () { return Promise.all(sides.map(function (x) { return x.load(); })); },
+      draw: function () { sides.forEach(function (x) { x.draw(); }); },
+    };
+  }
+
+  function fillPeriods(select, periods) {
+    select.textContent = '';
+    periods.slice().reverse().forEach(function (p) {
+      var opt = document.createElement('option');
+      opt.value = p;
+      opt.textContent = p;
+      select.appendChild(opt);
+    });
+    select.disabled = !periods.length;
+  }
+
+  window.csmapShared = { classes: classes, cellLayer: cellLayer, contextLayer: contextLayer,
+    legendItems: legendItems, getJSON: getJSON, compare: compare, fillPeriods: fillPeriods };
+
+  // -- the share page and the link page ------------------------------------------------------
+  var mapEl = document.getElementById('share-map');
+  if (!mapEl) {
+    return;
+  }
+  var status = document.getElementById('share-status');
+  var select = document.getElementById('share-period');
+  var map = L.map(mapEl, { zoomSnap: 0.5, attributionControl: false }).setView([54.6, 1.2], 12);
+  L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
+  var cells = null;
+  var doc = null;
+
+  function showPeriod(period) {
+    if (cells) {
+      map.removeLayer(cells);
+    }
+    cells = cellLayer(doc, period).addTo(map);
+    mapEl.dataset.period = period;
+    mapEl.dataset.cellsShown = String(cells.getLayers().length);
+    if (comparison) {
+      comparison.draw();
+    }
+  }
+
+  var drawnBasemap = window.csmapBasemap
+    ? window.csmapBasemap.draw(map, mapEl.dataset.basemapUrl) : Promise.resolve(null);
+  Promise.all([drawnBasemap, getJSON(mapEl.dataset.layerUrl)])
+    .then(function (results) {
+      doc = results[1];
+      var periods = doc.periods_published || [];
+      fillPeriods(select, periods);
+      legendItems(document.getElementById('share-classes'), classes(doc));
+      contextLayer(doc).addTo(map);
+      if (results[0]) {
+        map.fitBounds(results[0], { padding: [8, 8] });
+      }
+      if (periods.length) {
+        showPeriod(periods[periods.length - 1]);
+        status.textContent = '';
+      } else {
+        status.textContent = 'Nothing to show: no cell reaches the threshold in the shared periods.';
+      }
+      mapEl.dataset.ready = '1';
+    })
+    .catch(function (err) {
+      status.textContent = 'Could not load the shared layer: ' + err.message;
+      status.classList.add('is-error');
+    });
+  select.addEventListener('change', function () { showPeriod(select.value); });
+
+  var compareEl = document.getElementById('share-compare');
+  var comparison = compareEl ? compare(compareEl, {
+    doc: function () { return doc; },
+    period: function () { return mapEl.dataset.period; },
+    areasUrl: function (slug) { return compareEl.dataset.areasUrl.replace('__slug__', encodeURIComponent(slug)); },
+  }) : null;
+  if (comparison) {
+    comparison.reload();
   }
 }());
+

@@ -120,3 +120,23 @@ def test_share_with_health_seen_then_revoked(
     expect(health.locator("main")).to_contain_text("no longer in force")
     police_ctx.close()
     health_ctx.close()
+
+
+def test_panel_shows_a_shared_layer_by_two_boundary_sets(
+    page: Any, live_server: str, make_user: Any, owner_session_factory: Any
+) -> None:
+    # Police sit on the MACE panel, to which children's social care shares its layer.
+    chair = make_user("police", "panel_chair")
+    browser_sign_in(page, live_server, chair, owner_session_factory)
+    page.goto(live_server + "/panel")
+    page.wait_for_selector("#pnl-shared[data-ready='1']", state="attached", timeout=30_000)
+    expect(page.locator("#pnl-share option").first).to_contain_text("Children's Services")
+    expect(page.locator("#pnl-share-precision")).to_contain_text(PRECISION)
+    sides = page.locator("#pnl-shared .compare-side[data-total]")
+    expect(sides).to_have_count(2, timeout=30_000)
+    names = [page.locator(f"#compare-{s} option:checked").inner_text() for s in ("a", "b")]
+    assert names == ["Wrenmouth council wards", "Wrenmouth Police neighbourhoods"]
+    totals = [sides.nth(i).get_attribute("data-total") for i in range(2)]
+    assert totals[0] == totals[1] and int(totals[0] or 0) > 0
+    page.locator("#pnl-shared").scroll_into_view_if_needed()
+    screenshot(page, "panel-shared-by-boundaries")

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import text
 
-from webmap.policy import permission
+from webmap.db import get_session
+from webmap.policy import can, permission
 
 bp = Blueprint("panel", __name__)
 
@@ -55,12 +58,37 @@ def _choices() -> dict[str, str]:
     return out
 
 
+def _shared() -> dict[str, Any] | None:
+    """What the page needs to show partners' shared layers by two boundary sets, if the
+    user's role may read shared layers."""
+    if not can(current_user.role, "shared_layer", "read", "shared_with"):
+        return None
+    sets = get_session().execute(
+        text(
+            "SELECT slug, name FROM boundary_set WHERE is_current ORDER BY CASE kind"
+            " WHEN 'council_ward' THEN 0 WHEN 'police_neighbourhood' THEN 1 ELSE 2 END, name"
+        )
+    )
+    return {
+        "shares_url": url_for("shares_api.list_shares"),
+        "layer_url": url_for("shares_api.layer", share_id="__id__"),
+        "areas_url": url_for("shares_api.areas", share_id="__id__", slug="__slug__"),
+        "boundary_sets": [tuple(row) for row in sets],
+    }
+
+
 @bp.get("/panel")
 @permission("layer", "read")
 def panel(scope: frozenset[str]) -> str:
-    """The panel page: a month slider over the trend layers, the legend and what changed."""
+    """The panel page: a month slider over the trend layers, the legend and what changed; and
+    partners' shared layers summed by two boundary sets side by side."""
     return render_template(
-        "panel/panel.html", urls=_urls(), res=RESOLUTION, choices=_choices(), mode="panel"
+        "panel/panel.html",
+        urls=_urls(),
+        res=RESOLUTION,
+        choices=_choices(),
+        mode="panel",
+        shared=_shared(),
     )
 
 
