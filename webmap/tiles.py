@@ -69,3 +69,32 @@ def cell_tile(
         if len(tile) <= MAX_TILE_BYTES or res == 7:
             return tile, res
         res -= 1
+
+
+# A shared layer's tile: only the published cell-periods of one period, passed in as arrays
+# (the publication is built by spatial.redaction, never here), drawn on the fixed outlines.
+_SHARED_MVT = """
+WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e),
+pub AS (SELECT unnest(CAST(:cells AS bigint[])) AS cell, unnest(CAST(:counts AS text[])) AS n)
+SELECT ST_AsMVT(t, 'shared', 4096, 'geom') FROM (
+  SELECT pub.cell::text AS cell, pub.n AS count,
+         ST_AsMVTGeom(ST_Transform(c.geom, 3857), env.e, 4096, 64, true) AS geom
+  FROM pub JOIN cell c ON c.res = :res AND c.cell = pub.cell, env
+  WHERE c.geom && ST_Transform(env.e, 4326)
+) t
+"""
+
+
+def shared_tile(
+    session: Session, cells: list[tuple[int, int | str]], res: int, z: int, x: int, y: int
+) -> bytes:
+    """A tile of published cells (cell key, count or band) at the share's resolution."""
+    params: dict[str, Any] = {
+        "cells": [c for c, _ in cells],
+        "counts": [str(n) for _, n in cells],
+        "res": res,
+        "z": z,
+        "x": x,
+        "y": y,
+    }
+    return bytes(session.execute(text(_SHARED_MVT), params).scalar_one() or b"")

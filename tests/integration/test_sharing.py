@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 import sqlite3
 import tempfile
@@ -15,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import mapbox_vector_tile
 import psycopg
 import pytest
 from flask import Flask
@@ -192,6 +194,33 @@ def test_no_sentinel_or_coordinate_in_any_output(
     snapped = [f for f in doc["contexts"]["features"] if not f["properties"]["precise"]]
     assert all(f["properties"]["name"] == CONTEXT_KINDS[f["properties"]["kind"]] for f in snapped)
     assert any(f["properties"]["kind"] == "place_of_concern" for f in snapped)
+
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+    return int((lon + 180) / 360 * n), int(y)
+
+
+def test_shared_tiles_carry_only_published_cells(
+    api: Any, share: dict[str, Any], planted: dict[str, Any]
+) -> None:
+    health = api("health", "analyst")
+    base = f"/api/v1/shares/{share['id']}"
+    x, y = _tile_of(*SPOT, 12)
+    resp = health("GET", f"{base}/tiles/12/{x}/{y}.mvt?period=2026-09")
+    assert resp.status_code == 200
+    _scan(resp.data, planted["coords"])
+    layer = mapbox_vector_tile.decode(resp.data)["shared"]
+    in_tile = {f["properties"]["cell"]: int(f["properties"]["count"]) for f in layer["features"]}
+    published = {
+        f["properties"]["cell"]: f["properties"]["count"]
+        for f in health("GET", f"{base}/layer").get_json()["features"]
+        if f["properties"]["period"] == "2026-09"
+    }
+    assert in_tile and all(published[c] == n for c, n in in_tile.items())
+    assert str(cell_key(*SPOT, 8)) in in_tile
+    assert health("GET", f"{base}/tiles/12/{x}/{y}.mvt?period=1999-01").status_code == 422
 
 
 def test_exports_carry_the_terms(api: Any, share: dict[str, Any]) -> None:

@@ -110,13 +110,16 @@ def own_share(session: Session, share_id: str, user: Any) -> Share:
 
 
 def read_publication(
-    session: Session, share_id: str, user: Any | None, action: str, fmt: str | None = None
+    session: Session, share_id: str, user: Any | None, action: str | None, fmt: str | None = None
 ) -> Publication:
     """The share's publication for a reader: 404 if not theirs to see, 410 once it is no
-    longer in force (revoked, expired, pending, rejected); audited as ``action``."""
+    longer in force (revoked, expired, pending, rejected); audited as ``action`` (tiles,
+    dozens per view, pass None)."""
     share = sharing.get_share(session, share_id)
     sharing.require_live(share, str(user.agency_id) if user is not None else None)
     pub = share_output.publish(session, share)
+    if action is None:
+        return pub
     details: dict[str, Any] = {"tier": share.tier}
     if fmt:
         details["format"] = fmt

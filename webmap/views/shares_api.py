@@ -6,7 +6,7 @@ views only authorise, audit and answer.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_login import current_user
 
 from webmap.db import get_session
@@ -14,6 +14,7 @@ from webmap.errors import ApiError
 from webmap.policy import permission
 from webmap.schemas import validated
 from webmap.services import share_output, sharing, sharing_views
+from webmap.tiles import shared_tile
 from webmap.views.records import json_object
 
 bp = Blueprint("shares_api", __name__, url_prefix="/api/v1")
@@ -110,3 +111,25 @@ def export(scope: frozenset[str], share_id: str, fmt: str) -> Response:
     session = get_session()
     pub = sharing_views.read_publication(session, share_id, current_user, "share.export", fmt)
     return sharing_views.download(pub, fmt)
+
+
+@bp.get("/shares/<share_id>/tiles/<int:z>/<int:x>/<int:y>.mvt")
+@permission("shared_layer", "read")
+def tile(scope: frozenset[str], share_id: str, z: int, x: int, y: int) -> Response:
+    """A vector tile of the share's published cells for one period (?period=, default the
+    latest published). Not audited tile by tile; the layer read is."""
+    if not (0 <= z <= 20 and 0 <= x < 2**z and 0 <= y < 2**z):
+        raise ApiError(404, "not_found", "No such tile.")
+    session = get_session()
+    pub = sharing_views.read_publication(session, share_id, current_user, None)
+    periods = sorted({c.period for c in pub.cells})
+    period = request.args.get("period") or (periods[-1] if periods else "")
+    if periods and period not in periods:
+        raise ApiError(
+            422, "invalid", "period: not a published period of this share", {"period": period}
+        )
+    cells = [(c.cell, c.count) for c in pub.cells if c.period == period]
+    body = shared_tile(session, cells, pub.profile.resolution, z, x, y)
+    resp = Response(body, mimetype="application/vnd.mapbox-vector-tile")
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
