@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from spatial.cells import cell_key
-from tests.e2e.conftest import browser_sign_in, screenshot
+from tests.e2e.conftest import ARTIFACTS, browser_sign_in, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -78,6 +78,8 @@ def test_share_with_health_seen_then_revoked(
     share_url = police.url
     share_id = share_url.rsplit("/", 1)[1]
     expect(police.locator(".share-state").first).to_have_text("Active")
+    police.wait_for_selector("#share-map[data-ready='1']", timeout=30_000)
+    police.locator(".share-map-section").screenshot(path=str(ARTIFACTS / "share-map-desktop.png"))
 
     # The health user sees it on the map: labelled with source and tier, with the precision.
     with health.expect_response(re.compile(rf".*/api/v1/shares/{share_id}/layer$")) as resp_info:
