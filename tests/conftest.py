@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -259,3 +260,31 @@ def signed_in(app: Flask, make_user: Any, sign_in: Any) -> Any:
         return sign_in(app.test_client(), make_user(agency_slug, role))
 
     return make
+
+
+# -- the browser (one Playwright loop for the whole run: unit and e2e tests share it) -------
+
+#: Debian's Chromium, headless, with nothing that would reach the network on its own.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium under Playwright (never a downloaded browser)."""
+    executable = os.environ.get("CSMAP_CHROMIUM") or shutil.which("chromium") or ""
+    require(bool(executable), "Debian's chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()

@@ -16,6 +16,7 @@ from pydantic.json_schema import models_json_schema
 
 from webmap import schemas
 from webmap.policy import POLICY
+from webmap.services.sharing import ShareIn
 
 #: endpoint → request body model (for POST/PATCH/DELETE).
 BODIES: dict[str, type[BaseModel]] = {
@@ -28,6 +29,7 @@ BODIES: dict[str, type[BaseModel]] = {
     "records.context_update": schemas.ContextPatch,
     "records.context_delete": schemas.DeleteIn,
     "records.vehicle_create": schemas.VehicleIn,
+    "shares_api.create": ShareIn,
 }
 ERRORS = {
     "401": "Not signed in.",

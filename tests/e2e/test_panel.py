@@ -91,7 +91,7 @@ def test_chair_plays_the_months_and_reads_the_trends(
     assert MONTH_NAME.match(latest), latest
     assert page.locator("#pnl-legend-period").inner_text().startswith(latest)
     expect(page.locator("#pnl-smallprint, .pnl-smallprint")).to_contain_text(
-        "Partner agencies' shared layers arrive with sharing."
+        "Partners' layers, redacted, are below and on the map page."
     )
     screenshot(page, "panel-1280")
 

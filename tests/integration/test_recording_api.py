@@ -423,7 +423,7 @@ def test_openapi_document_covers_every_api_route(app: Flask, api: Any) -> None:
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/"):
             continue
-        path = re.sub(r"<([a-z_]+)>", r"{\1}", rule.rule)
+        path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
             assert (path, method) in documented, f"{method} {path} missing from OpenAPI"
     body = doc["paths"]["/api/v1/observations"]["post"]["requestBody"]

@@ -5,9 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
-import os
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,6 @@ from weasyprint.urls import FatalURLFetchingError
 
 from spatial.cells import cell_boundary, cell_key
 from spatial.demotown import generate_town
-from tests.conftest import require
 from webmap.packs.content import BandScale, PackContent, text_blocks
 from webmap.packs.inspect import (
     embedded_cells,
@@ -39,14 +36,6 @@ SHARE_ID = "SH-7Q4K-29XD"
 SENTINEL = "SENTINEL-NOTE-123"
 #: Strings that must never reach a pack: a sentinel and made-up personal data.
 FORBIDDEN = [SENTINEL, "Jordan Whitlock", "WR19 XKZ", "07700 900123"]
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 def _cells() -> tuple[dict[str, Any], set[str]]:
@@ -288,10 +277,10 @@ def test_inspect_html_flags_problems(html: str, cells: tuple[dict[str, Any], set
     ]
 
 
-def test_html_opens_offline_in_chromium(html: str, cells: tuple[dict[str, Any], set[str]]) -> None:
-    executable = os.environ.get("CSMAP_CHROMIUM") or shutil.which("chromium") or ""
-    require(bool(executable), "Debian's chromium is not installed (make test installs it)")
-    from playwright.sync_api import Route, sync_playwright
+def test_html_opens_offline_in_chromium(
+    browser: Any, html: str, cells: tuple[dict[str, Any], set[str]]
+) -> None:
+    from playwright.sync_api import Route
 
     attempted: list[str] = []
     errors: list[str] = []
@@ -304,20 +293,19 @@ def test_html_opens_offline_in_chromium(html: str, cells: tuple[dict[str, Any], 
             attempted.append(url)
             route.abort()
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.route("**/*", only_inline)
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.set_content(html, wait_until="load")
-            page.wait_for_selector("path.leaflet-interactive")
-            assert page.locator(".leaflet-container").count() == 1
-            # Cells, the route and the place markers are all interactive paths.
-            assert page.locator("path.leaflet-interactive").count() >= len(cells[1])
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "pack_html.png"))
-        finally:
-            browser.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.route("**/*", only_inline)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.set_content(html, wait_until="load")
+        page.wait_for_selector("path.leaflet-interactive")
+        assert page.locator(".leaflet-container").count() == 1
+        # Cells, the route and the place markers are all interactive paths.
+        assert page.locator("path.leaflet-interactive").count() >= len(cells[1])
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "pack_html.png"))
+    finally:
+        context.close()
     assert attempted == []
     assert errors == []
