@@ -395,3 +395,31 @@ def test_bad_terms_name_the_field_and_write_nothing(
     assert resp.status_code == 422, resp.get_json()
     assert field in resp.get_json()["error"]["fields"]
     assert owner_conn.execute("SELECT count(*) FROM share").fetchone() == before
+
+
+def test_an_agency_tightens_its_profile_never_loosens_it(
+    api: Any, test_db: dict[str, str], health_areas: list[str]
+) -> None:
+    from click.testing import CliRunner
+
+    from webmap.cli import main
+
+    runner, env = CliRunner(), {"CSMAP_OWNER_DATABASE_URL": test_db["owner"]}
+
+    def profiles(*args: str) -> Any:
+        return runner.invoke(main, ["profiles", *args], env=env)
+
+    loose = profiles("set", "--agency", "education", "--tier", "B", "k_observations=3")
+    assert loose.exit_code != 0 and "k_observations: must be at least 5" in loose.output
+    tight = profiles("set", "--agency", "education", "--tier", "B", "k_observations=8")
+    assert tight.exit_code == 0 and "counts under 8 hidden" in tight.output
+    back = profiles("set", "--agency", "education", "--tier", "B", "k_observations=6")
+    assert back.exit_code != 0 and "at least 8" in back.output  # never below its own either
+    assert "tightened" in profiles("show", "--agency", "education").output
+    made = api("education", "analyst")(
+        "POST", "/api/v1/shares", _terms(health_areas, layers=["observations"])
+    )
+    assert made.status_code == 201, made.get_json()
+    assert "counts under 8 hidden" in made.get_json()["precision"]
+    doc = api("health", "analyst")("GET", f"/api/v1/shares/{made.get_json()['id']}/layer")
+    assert all(f["properties"]["count"] >= 8 for f in doc.get_json()["features"])
