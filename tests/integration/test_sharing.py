@@ -20,11 +20,13 @@ import mapbox_vector_tile
 import psycopg
 import pytest
 from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from spatial.cells import cell_key
 from spatial.redaction import FLOORS, ObservationFact, publish_cells
 from spatial.vocabulary import CONTEXT_KINDS
-from tests.conftest import TestUser
+from tests.conftest import TestUser, pg_url
 from tests.integration.test_recording_api import Api
 
 # Planted in police records inside the health area; none may reach any tier B/C output.
@@ -423,3 +425,60 @@ def test_an_agency_tightens_its_profile_never_loosens_it(
     assert "counts under 8 hidden" in made.get_json()["precision"]
     doc = api("health", "analyst")("GET", f"/api/v1/shares/{made.get_json()['id']}/layer")
     assert all(f["properties"]["count"] >= 8 for f in doc.get_json()["features"])
+
+
+@pytest.fixture(scope="module")
+def area_sets(owner_session_factory: Any) -> dict[str, list[str]]:
+    from sqlalchemy import text
+
+    with owner_session_factory() as s:
+        rows = s.execute(
+            text(
+                "SELECT b.slug, a.id FROM area a JOIN boundary_set b ON b.id = a.boundary_set_id"
+                " WHERE b.is_current ORDER BY b.slug, a.code"
+            )
+        ).all()
+    out: dict[str, list[str]] = {}
+    for slug, area_id in rows:
+        out.setdefault(slug, []).append(str(area_id))
+    return out
+
+
+@settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_nothing_outside_the_shares_whole_cells_is_published(
+    api: Any, area_sets: dict[str, list[str]], test_db: dict[str, str], data: Any
+) -> None:
+    import h3
+
+    slug = data.draw(st.sampled_from(sorted(area_sets)), label="boundary set")
+    areas = data.draw(
+        st.lists(st.sampled_from(area_sets[slug]), min_size=1, max_size=3, unique=True)
+    )
+    rings = data.draw(st.integers(0, 2), label="buffer rings")
+    police = api("police", "analyst")
+    made = police(
+        "POST", "/api/v1/shares", _terms(areas, buffer_rings=rings, layers=["observations"])
+    )
+    assert made.status_code == 201, made.get_json()
+    sid = made.get_json()["id"]
+    with psycopg.connect(pg_url(test_db["owner"])) as conn:
+        core = {
+            c
+            for (c,) in conn.execute(
+                "SELECT DISTINCT cell FROM cell_area WHERE res = 8 AND area_id = ANY(%s::uuid[])",
+                (areas,),
+            )
+        }
+        lattice = {c for (c,) in conn.execute("SELECT cell FROM cell WHERE res = 8")}
+        stored = {
+            c for (c,) in conn.execute("SELECT cell FROM share_cell WHERE share_id = %s", (sid,))
+        }
+    ring = {n for c in core for n in h3.api.basic_int.grid_disk(c, rings)} & lattice
+    assert stored == core | ring  # whole cells: the areas' own, plus the rings asked for
+    doc = police("GET", f"/api/v1/shares/{sid}/layer").get_json()
+    assert {int(f["properties"]["cell"]) for f in doc["features"]} <= stored
+    assert (
+        police("POST", f"/api/v1/shares/{sid}/revoke", {"reason": "property test"}).status_code
+        == 200
+    )
