@@ -355,6 +355,9 @@ def test_tier_c_needs_a_second_person(api: Any, owner_conn: psycopg.Connection[A
     assert layer["tier"] == "C" and layer["resolution"] == 7
     assert all(f["properties"]["count"] % 5 == 0 for f in layer["features"])
     assert layer["vehicle_marks"] == []
+    assert f'href="{path}/export.csv"'.encode() in page.data
+    exported = anonymous.get(path + "/export.csv")
+    assert exported.status_code == 200 and b",C," in exported.data
     assert anonymous.get(path[:-3] + "xyz").status_code == 404  # tampered signature
     police("POST", f"/api/v1/shares/{sid}/revoke", {"reason": "Briefing over"})
     assert anonymous.get(path).status_code == 410
