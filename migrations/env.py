@@ -7,6 +7,7 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
 from webmap import (
+    models_packs,  # noqa: F401 - registers its tables
     models_recording,  # noqa: F401 - registers its tables
     models_sharing,  # noqa: F401 - registers its tables
 )

@@ -52,6 +52,9 @@ from typing import Any
 
 import h3
 import numpy as np
+import shapely.errors
+import shapely.geometry
+import shapely.wkt
 
 from spatial.cells import cell_boundary, parent_keys
 from spatial.redaction_profiles import DEFAULT_PROFILES as DEFAULT_PROFILES
@@ -324,6 +327,64 @@ def publish_contexts(
             label = CONTEXT_KINDS[c.kind]
             out.append(PublishedContext(c.id, c.kind, label, lon, lat, precise=False))
     return sorted(out, key=lambda p: p.id)
+
+
+def public_place_feature(context: ContextFact) -> dict[str, Any]:
+    """A context flagged public place at its true geometry: a GeoJSON Feature with only its
+    name and kind. Anything not flagged public place is refused.
+
+    Tier C shows coarse cells and *named public places*: a bus route, a station or a taxi
+    rank may be drawn where it is. A place that is not public (a flat, a stairwell) is never
+    drawn by its geometry, in any tier; this is the one way a context's geometry leaves.
+    Coordinates are rounded to 6 decimal places (about 0.1 m).
+
+    Raises
+    ------
+    ValueError
+        For a context not flagged public place, an unknown kind or a geometry that is not
+        valid WKT.
+
+    Examples
+    --------
+    >>> route = ContextFact("c1", "transport_route", "Coast Line", True, 1.2, 54.6,
+    ...                     "LINESTRING (1.2 54.6, 1.21000004 54.61)")
+    >>> public_place_feature(route)["geometry"]
+    {'type': 'LineString', 'coordinates': [[1.2, 54.6], [1.21, 54.61]]}
+    >>> public_place_feature(route)["properties"]
+    {'name': 'Coast Line', 'kind': 'transport_route'}
+    >>> flat = ContextFact("c2", "place_of_concern", "Flat 3", False, 1.21, 54.61,
+    ...                    "POINT (1.21 54.61)")
+    >>> public_place_feature(flat)
+    Traceback (most recent call last):
+    ...
+    ValueError: public_place: only a public place is drawn at its geometry
+    """
+    if context.public_place is not True:
+        raise ValueError("public_place: only a public place is drawn at its geometry")
+    if context.kind not in CONTEXT_KINDS:
+        raise ValueError(f"kind: {context.kind!r} is not a context kind")
+    try:
+        geometry = shapely.wkt.loads(context.geometry_wkt)
+    except shapely.errors.ShapelyError:
+        raise ValueError("geometry_wkt: not a valid WKT geometry") from None
+    if geometry.is_empty:
+        raise ValueError("geometry_wkt: empty geometry")
+    return {
+        "type": "Feature",
+        "geometry": _rounded(shapely.geometry.mapping(geometry)),
+        "properties": {"name": context.name, "kind": context.kind},
+    }
+
+
+def _rounded(node: Any) -> Any:
+    """GeoJSON with tuples as lists and every number rounded to 6 decimal places."""
+    if isinstance(node, dict):
+        return {k: _rounded(v) for k, v in node.items()}
+    if isinstance(node, list | tuple):
+        return [_rounded(v) for v in node]
+    if isinstance(node, float):
+        return round(node, _COORD_DP)
+    return node
 
 
 def mask_vehicle(mark: str) -> str:

@@ -52,6 +52,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         auth,
         health,
         layers,
+        pack_link,
+        packs,
         pages,
         panel,
         recording,
@@ -77,6 +79,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         shares.bp,
         shares_api.bp,
         share_link.bp,
+        packs.bp,
+        pack_link.bp,
         admin.bp,
     ):
         app.register_blueprint(blueprint)

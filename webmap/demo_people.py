@@ -31,6 +31,8 @@ PEOPLE: tuple[tuple[str, str, str, str], ...] = (
     ("police", "analyst", "Police Demo Analyst", "analyst"),
     ("police", "panel_chair", "MACE Demo Chair", "mace.chair"),
     ("police", "agency_admin", "Police Demo Admin", "admin"),
+    # Makes briefing packs for the bus operator; the police analyst or MACE chair approves.
+    ("police", "trainer", "Police Demo Trainer", "trainer"),
     ("social_care", "practitioner", "Social Worker Demo", "social.worker"),
     ("social_care", "analyst", "Council Demo Analyst", "analyst"),
     ("social_care", "agency_admin", "Council Demo Admin", "admin"),

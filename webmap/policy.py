@@ -42,6 +42,11 @@ WRITERS: Final = ("practitioner", "analyst", "agency_admin")
 SHARE_CREATORS: Final = ("analyst", "agency_admin")
 SHARE_APPROVERS: Final = ("analyst", "panel_chair", "agency_admin")
 SHARED: Final = frozenset({"own", "shared_with"})
+#: Briefing packs: trainers and analysts make them; analysts and panel chairs approve them
+#: (never their own); these roles read them, at the source agency and at the recipient.
+PACK_MAKERS: Final = ("trainer", "analyst")
+PACK_APPROVERS: Final = ("analyst", "panel_chair")
+PACK_READERS: Final = ("trainer", "analyst", "panel_chair", "agency_admin")
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,24 @@ POLICY: Final[dict[tuple[str, str], Rule]] = {
     ("shared_layer", "export"): Rule(
         "Export a share's redacted layers as GeoJSON, GeoPackage or CSV",
         dict.fromkeys(READERS, SHARED),
+    ),
+    ("pack", "read"): Rule(
+        "See briefing packs, their preview and downloads (the source agency and recipients)",
+        dict.fromkeys(PACK_READERS, SHARED),
+    ),
+    ("pack", "create"): Rule(
+        "Make a briefing pack (a tier C share) for an operator, business or named recipient",
+        dict.fromkeys(PACK_MAKERS, OWN),
+    ),
+    ("pack", "approve"): Rule(
+        "Approve or reject a briefing pack (never one's own); approval builds and checks it",
+        dict.fromkeys(PACK_APPROVERS, OWN),
+    ),
+    ("pack", "withdraw"): Rule(
+        "Withdraw a briefing pack (revokes its share)", dict.fromkeys(PACK_READERS, OWN)
+    ),
+    ("pack_text", "edit"): Rule(
+        "Edit the agency's default pack texts, per area", dict.fromkeys(PACK_MAKERS, OWN)
     ),
     ("user", "read"): Rule("See user accounts", {"agency_admin": OWN, "system_admin": ANY}),
     ("user", "manage"): Rule(

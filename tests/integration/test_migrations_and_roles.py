@@ -52,7 +52,7 @@ def test_models_match_migrations(test_db: dict[str, str], settings: Settings) ->
     from alembic.migration import MigrationContext
     from sqlalchemy import create_engine
 
-    from webmap import models_recording, models_sharing  # noqa: F401
+    from webmap import models_packs, models_recording, models_sharing  # noqa: F401
     from webmap.models import Base
 
     engine = create_engine(test_db["owner"])

@@ -38,6 +38,9 @@ PUBLIC = {
     "share_link.layer",
     "share_link.export",
     "share_link.basemap",
+    # A briefing pack's files by the same signed link (test_packs.py).
+    "pack_link.pdf",
+    "pack_link.html",
 }
 #: Which agency plays each relation to the actors (all actors belong to police).
 TARGET_AGENCY = {"own": "police", "panel_partner": "social_care", "unrelated": "bus"}
@@ -49,6 +52,7 @@ OBJECT_VARS = {
     "vehicle_id": "vehicle",
     "user_id": "app_user",
     "share_id": "share",
+    "pack_id": "briefing_pack",
 }
 
 
@@ -73,6 +77,9 @@ def world(make_user: Any, owner_session_factory: Any) -> World:
                     value = str(make_user(slug, "practitioner").id)
                 elif table == "share":
                     value = _matrix_share(s, agency_ids[slug], make_user(slug, "analyst").id)
+                elif table == "briefing_pack":
+                    makers = (make_user(slug, "trainer").id, make_user(slug, "analyst").id)
+                    value = _matrix_pack(s, agency_ids[slug], *makers)
                 else:
                     value = str(
                         s.execute(
@@ -99,6 +106,15 @@ def world(make_user: Any, owner_session_factory: Any) -> World:
                     " VALUES (:o, :a, 1, 'probe', 'edited')"
                 ),
                 {"o": objects[("observation_id", rel)], "a": agency_ids[slug]},
+            )
+            # Default pack wording of each agency, for the SQL probe of editing it.
+            s.execute(
+                text(
+                    "INSERT INTO briefing_text (agency_id, area_id, signs, how_to_report)"
+                    " VALUES (:a, (SELECT id FROM area ORDER BY id DESC LIMIT 1), 'probe',"
+                    " 'probe') ON CONFLICT DO NOTHING"
+                ),
+                {"a": agency_ids[slug]},
             )
             # An audit entry about each agency's records, for the SQL probe of audit reads.
             s.execute(
@@ -146,6 +162,47 @@ def _matrix_share(s: Any, agency_id: str, creator: uuid.UUID) -> str:
         {"s": share_id},
     )
     return str(share_id)
+
+
+def _matrix_pack(s: Any, agency_id: str, creator: uuid.UUID, approver: uuid.UUID) -> str:
+    """An approved briefing pack of the agency on an active tier C share to an external
+    recipient, with a real (tiny) PDF, made as the owner."""
+    from weasyprint import HTML
+
+    share_id = s.execute(
+        text(
+            "INSERT INTO share (from_agency_id, tier, profile, resolution, recipient_kind,"
+            " external_name, layers, period_from, period_to, purpose, lawful_basis,"
+            " agreement_ref, expires_at, status, created_by, approved_by, approved_at,"
+            " link_nonce) VALUES (:a, 'C', '{}', 7, 'external', 'Matrix operator',"
+            " '{observations}', '2025-07-01', '2026-10-01', 'Role matrix pack', 'Test',"
+            " 'ISA-MATRIX', now() + interval '30 days', 'active', :c, :u, now(), 'nonce')"
+            " RETURNING id"
+        ),
+        {"a": agency_id, "c": creator, "u": approver},
+    ).scalar_one()
+    s.execute(
+        text(
+            "INSERT INTO share_cell (share_id, cell) SELECT DISTINCT :s, ca.cell FROM cell_area ca"
+            " WHERE ca.res = 7 AND ca.area_id = (SELECT a.id FROM area a JOIN boundary_set b"
+            " ON b.id = a.boundary_set_id WHERE b.slug = 'wards' ORDER BY a.code LIMIT 1)"
+        ),
+        {"s": share_id},
+    )
+    pdf = HTML(string="<h1>Matrix pack</h1>").write_pdf()
+    return str(
+        s.execute(
+            text(
+                "INSERT INTO briefing_pack (share_id, agency_id, recipient_name, title, marking,"
+                " signs, how_to_report, issued_on, review_on, status, created_by, decided_by,"
+                " decided_at, pdf, html, pdf_sha256, html_sha256) VALUES (:s, :a,"
+                " 'Matrix operator', 'Matrix pack', 'OFFICIAL', 'Signs', 'Report', current_date,"
+                " current_date + 29, 'approved', :c, :u, now(), :pdf, '<p>Matrix</p>', 'x', 'x')"
+                " RETURNING id"
+            ),
+            {"s": share_id, "a": agency_id, "c": creator, "u": approver, "pdf": pdf},
+        ).scalar_one()
+    )
 
 
 def _routes(app: Flask) -> list[tuple[str, str, tuple[str, ...], tuple[str, str] | None]]:
@@ -250,6 +307,10 @@ _SHARE_UPDATE = (
     " SELECT EXISTS (SELECT 1 FROM u)"
 )
 _SHARED_FACTS = "SELECT EXISTS (SELECT 1 FROM csmap_share_facts(%(share_id)s))"
+_PACK_UPDATE = (
+    "WITH u AS (UPDATE briefing_pack SET {} WHERE id = %(pack_id)s RETURNING 1)"
+    " SELECT EXISTS (SELECT 1 FROM u)"
+)
 
 #: (resource, action) -> SQL that answers "may this context do it to the target agency's
 #: object?" as a boolean. Writes run inside a savepoint that is rolled back.
@@ -304,6 +365,19 @@ PROBES: dict[tuple[str, str], str] = {
     ("share", "revoke"): _SHARE_UPDATE,
     ("shared_layer", "read"): _SHARED_FACTS,
     ("shared_layer", "export"): _SHARED_FACTS,
+    ("pack", "read"): "SELECT EXISTS (SELECT 1 FROM briefing_pack WHERE id = %(pack_id)s)",
+    # On the target agency's tier B share, which has no pack (share_id is unique).
+    ("pack", "create"): "WITH i AS (INSERT INTO briefing_pack (share_id, agency_id,"
+    " recipient_name, title, marking, signs, how_to_report, review_on, status, created_by)"
+    " VALUES (%(share_id)s, %(agency_id)s, 'x', 'x', 'OFFICIAL', 'x', 'x', current_date + 9,"
+    " 'pending', csmap_user_id()) RETURNING 1) SELECT EXISTS (SELECT 1 FROM i)",
+    # Any change but a withdrawal is the approvers' alone.
+    ("pack", "approve"): _PACK_UPDATE.format("decided_at = decided_at"),
+    ("pack", "withdraw"): _PACK_UPDATE.format(
+        "status = 'withdrawn', withdrawn_at = now(), withdrawn_reason = 'probe'"
+    ),
+    ("pack_text", "edit"): "WITH u AS (UPDATE briefing_text SET updated_at = updated_at"
+    " WHERE agency_id = %(agency_id)s RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
 }
 
 
@@ -329,6 +403,8 @@ def test_sql_matrix_agrees_with_policy(test_db: dict[str, str], world: World) ->
                     "layer",
                     "share",
                     "shared_layer",
+                    "pack",
+                    "pack_text",
                 }
                 else "own"
             )

@@ -27,20 +27,13 @@ from spatial.cells import cell_key
 from spatial.redaction import FLOORS, ObservationFact, publish_cells
 from spatial.vocabulary import CONTEXT_KINDS
 from tests.conftest import TestUser, pg_url
+from tests.integration.sentinels import Sentinels, plant
 from tests.integration.test_recording_api import Api
 
 # Planted in police records inside the health area; none may reach any tier B/C output.
-SENTINEL_NOTE = "SENTINEL-NOTE-7Q2"
-SENTINEL_REF = "YP-SENT-9X1"
-SENTINEL_MARK = "ZZ99 SNT"
-SENTINEL_PLACE = "SENTINEL-FLAT-44"
-# A spot in the health area (west of the town) — the planted records' position, given to 7
-# decimal places: shared outputs carry at most 6, so any 7-place match is a leak.
+SENTINELS = Sentinels("SENTINEL-NOTE-7Q2", "YP-SENT-9X1", "ZZ99 SNT", "SENTINEL-FLAT-44")
+# A spot in the health area (west of the town): the planted records' position.
 SPOT = (1.1731373, 54.5953117)
-
-
-def _lon(i: int) -> float:
-    return round(SPOT[0] + i * 1e-7, 7)
 
 
 @pytest.fixture(scope="module")
@@ -88,31 +81,9 @@ def _terms(areas: list[str], **over: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def planted(api: Any) -> dict[str, Any]:
     """Police records at SPOT carrying sentinels: a cluster big enough to be published."""
-    police = api("police", "analyst")
-    vehicle = police("POST", "/api/v1/vehicles", {"registration_mark": SENTINEL_MARK})
-    assert vehicle.status_code == 201, vehicle.get_json()
     when = datetime(2026, 9, 10, 20, tzinfo=UTC)
-    for i in range(8):
-        body = {
-            "occurred_at": (when + timedelta(days=i)).isoformat(),
-            "geometry": {"type": "Point", "coordinates": [_lon(i), SPOT[1]]},
-            "note": f"{SENTINEL_NOTE} seen at the flats",
-            "young_person_refs": [f"{SENTINEL_REF}{i % 4}"],
-            "vehicle_id": vehicle.get_json()["id"],
-        }
-        resp = police("POST", "/api/v1/sightings", body)
-        assert resp.status_code == 201, resp.get_json()
-    ctx = police(
-        "POST",
-        "/api/v1/contexts",
-        {
-            "kind": "place_of_concern",
-            "name": SENTINEL_PLACE,
-            "geometry": {"type": "Point", "coordinates": list(SPOT)},
-        },
-    )
-    assert ctx.status_code == 201, ctx.get_json()
-    return {"coords": [f"{_lon(i):.7f}" for i in range(8)] + [f"{SPOT[1]:.7f}"]}
+    coords = plant(api("police", "analyst"), SENTINELS, SPOT, reports=8, people=4, first=when)
+    return {"coords": coords}
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +98,7 @@ def share(api: Any, health_areas: list[str], planted: dict[str, Any]) -> dict[st
 
 def _scan(blob: bytes, coords: list[str]) -> None:
     text_ = blob.decode("utf-8", "replace").upper()
-    for sentinel in (SENTINEL_NOTE, SENTINEL_REF, SENTINEL_MARK, SENTINEL_PLACE, "ZZ99SNT"):
+    for sentinel in SENTINELS.strings():
         assert sentinel.upper() not in text_
     for c in coords:
         assert c not in text_, "a planted record's coordinate was published"
@@ -460,11 +431,6 @@ def test_nothing_outside_the_shares_whole_cells_is_published(
     )
     rings = data.draw(st.integers(0, 2), label="buffer rings")
     police = api("police", "analyst")
-    made = police(
-        "POST", "/api/v1/shares", _terms(areas, buffer_rings=rings, layers=["observations"])
-    )
-    assert made.status_code == 201, made.get_json()
-    sid = made.get_json()["id"]
     with psycopg.connect(pg_url(test_db["owner"])) as conn:
         core = {
             c
@@ -474,6 +440,15 @@ def test_nothing_outside_the_shares_whole_cells_is_published(
             )
         }
         lattice = {c for (c,) in conn.execute("SELECT cell FROM cell WHERE res = 8")}
+    made = police(
+        "POST", "/api/v1/shares", _terms(areas, buffer_rings=rings, layers=["observations"])
+    )
+    if not core:  # areas too small to hold a cell's centre: refused, naming the field
+        assert made.status_code == 422 and "areas" in made.get_json()["error"]["fields"]
+        return
+    assert made.status_code == 201, made.get_json()
+    sid = made.get_json()["id"]
+    with psycopg.connect(pg_url(test_db["owner"])) as conn:
         stored = {
             c for (c,) in conn.execute("SELECT cell FROM share_cell WHERE share_id = %s", (sid,))
         }

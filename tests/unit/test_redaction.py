@@ -33,6 +33,7 @@ from spatial.redaction import (
     heatmap_points,
     period_key,
     precision_statement,
+    public_place_feature,
     publish_cells,
     publish_contexts,
     publish_vehicle_marks,
@@ -771,3 +772,77 @@ def test_boundary_totals_ignore_unassigned_cells_and_never_invent_zeros() -> Non
     cells = [PublishedCell(1, "2026-05", 7), PublishedCell(2, "2026-06", 9)]
     assignment: Mapping[int, str] = {1: "North", 3: "South"}
     assert boundary_totals(cells, assignment) == {("North", "2026-05"): 7}
+
+
+# --- public places at their true geometry (briefing packs' routes and hubs) ------------------
+
+
+def _wkt(kind: str, points: list[tuple[float, float]]) -> str:
+    coords = ", ".join(f"{x!r} {y!r}" for x, y in points)
+    if kind == "point":
+        return f"POINT ({coords.split(', ')[0]})"
+    if kind == "line":
+        return f"LINESTRING ({coords})"
+    ring = [*points, points[0]]
+    return "POLYGON ((" + ", ".join(f"{x!r} {y!r}" for x, y in ring) + "))"
+
+
+place_st = st.builds(
+    lambda public, kind, shape, points, n: ContextFact(
+        f"ctx-{n}",
+        kind,
+        f"Route {n}" if public else f"Home of {SENTINEL} {n}, 4 Acacia Road",
+        public,
+        points[0][0],
+        points[0][1],
+        _wkt(shape, points),
+    ),
+    st.booleans(),
+    st.sampled_from(sorted(CONTEXT_KINDS)),
+    st.sampled_from(["point", "line", "polygon"]),
+    st.lists(
+        st.tuples(st.floats(1.1, 1.3), st.floats(54.5, 54.7)), min_size=3, max_size=8, unique=True
+    ),
+    st.integers(0, 999),
+)
+
+
+@FAST
+@given(place_st)
+def test_only_public_places_come_out_with_their_geometry(context: ContextFact) -> None:
+    if not context.public_place:
+        with pytest.raises(ValueError, match="public_place"):
+            public_place_feature(context)
+        return
+    feature = public_place_feature(context)
+    assert feature["properties"] == {"name": context.name, "kind": context.kind}
+    assert set(feature) == {"type", "geometry", "properties"}
+    text = json.dumps(feature)
+    assert SENTINEL not in text and context.id not in text
+    first = feature["geometry"]["coordinates"]
+    while isinstance(first[0], list):
+        first = first[0]
+    assert _metres((first[0], first[1]), (context.lon, context.lat)) < 0.2
+
+
+def test_a_non_public_context_never_comes_out() -> None:
+    flat = ContextFact(
+        "c", "transport_hub", f"{SENTINEL} flat", False, 1.2, 54.6, "POINT (1.2 54.6)"
+    )
+    for public in (False, 0, None, "yes"):
+        with pytest.raises(ValueError, match="public_place"):
+            public_place_feature(dataclasses.replace(flat, public_place=public))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="kind"):
+        public_place_feature(dataclasses.replace(flat, public_place=True, kind="flat"))
+    with pytest.raises(ValueError, match="geometry_wkt"):
+        public_place_feature(dataclasses.replace(flat, public_place=True, geometry_wkt="x"))
+
+
+def test_the_module_examples_hold() -> None:
+    """The docstring examples (public_place_feature's among them) are part of the contract."""
+    import doctest
+
+    import spatial.redaction
+
+    result = doctest.testmod(spatial.redaction)
+    assert result.attempted > 0 and result.failed == 0

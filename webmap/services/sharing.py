@@ -198,7 +198,7 @@ def share_cells(
 
 
 def _one_profile_per_audience(
-    session: Session, own: str, recipients: list[str], profile: TierProfile
+    session: Session, recipients: list[str], profile: TierProfile
 ) -> None:
     """Refuse a share that would give an agency two profiles of the same source's data.
 
@@ -208,16 +208,11 @@ def _one_profile_per_audience(
     """
     if not recipients:
         return
+    # A SECURITY DEFINER function (revision 0007): a trainer making a tier C pack may not
+    # read its agency's other shares, but one audience must still get one profile.
     rows = session.execute(
-        text(
-            "SELECT s.id, s.profile, s.tier FROM share s WHERE s.from_agency_id = :own"
-            " AND s.status <> 'rejected' AND s.revoked_at IS NULL AND s.expires_at > now()"
-            " AND (EXISTS (SELECT 1 FROM share_recipient r WHERE r.share_id = s.id"
-            "              AND r.agency_id = ANY(CAST(:rec AS uuid[])))"
-            "  OR EXISTS (SELECT 1 FROM panel_member m WHERE m.panel_id = s.panel_id"
-            "             AND m.agency_id = ANY(CAST(:rec AS uuid[]))))"
-        ),
-        {"own": own, "rec": recipients},
+        text("SELECT id, profile, tier FROM csmap_share_audience_profiles(CAST(:rec AS uuid[]))"),
+        {"rec": recipients},
     ).all()
     for share_id, settings, tier in rows:
         if profile_from_json(tier, settings) != profile:
@@ -244,7 +239,7 @@ def create_share(session: Session, user: Any, terms: ShareIn) -> Share:
     start, end = period_bounds(terms, profile)
     recipients = _recipient_agencies(session, terms, own)
     cells = share_cells(session, terms.areas, profile.resolution, terms.buffer_rings)
-    _one_profile_per_audience(session, own, recipients, profile)
+    _one_profile_per_audience(session, recipients, profile)
     now = datetime.now(UTC)
     active = terms.tier == "B"
     share = Share(

@@ -27,6 +27,7 @@ NAV = (
     ("recording.records", "Records", "observation", "read"),
     ("panel.panel", "Panel", "layer", "read"),
     ("shares.index", "Shares", "share", "read"),
+    ("packs.index", "Briefing packs", "pack", "read"),
     ("admin.users", "Users", "user", "read"),
     ("admin.agencies", "Agencies", "agency", "manage"),
     ("admin.panels", "Panels", "panel", "manage"),
