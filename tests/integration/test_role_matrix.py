@@ -84,7 +84,8 @@ def world(make_user: Any, owner_session_factory: Any) -> World:
                     value = str(
                         s.execute(
                             text(
-                                f"SELECT id FROM {table} WHERE agency_id = :a ORDER BY id LIMIT 1"
+                                f"SELECT id FROM {table} WHERE agency_id = :a"
+                                " AND deleted_at IS NULL ORDER BY id LIMIT 1"
                             ),
                             {"a": agency_ids[slug]},
                         ).scalar_one()
