@@ -285,6 +285,24 @@ def boundary_totals(
     return dict(sorted(totals.items()))
 
 
+def cell_totals(published: list[PublishedCell], label: str) -> list[PublishedCell]:
+    """Each cell's published counts summed over the publication's periods, as one period
+    called ``label`` — a sum of published cell-periods (each absent or at least k), so it
+    tells nothing the publication does not. Banded counts cannot be summed.
+
+    >>> cell_totals([PublishedCell(1, "2026-Q1", 10), PublishedCell(1, "2026-Q2", 15),
+    ...              PublishedCell(2, "2026-Q2", 10)], "2026-Q1 to 2026-Q2")  # doctest: +NORMALIZE_WHITESPACE
+    [PublishedCell(cell=1, period='2026-Q1 to 2026-Q2', count=25),
+     PublishedCell(cell=2, period='2026-Q1 to 2026-Q2', count=10)]
+    """  # noqa: E501
+    totals: dict[int, int] = {}
+    for c in published:
+        if isinstance(c.count, str):
+            raise ValueError("count: banded counts are not summed; publish cells instead")
+        totals[c.cell] = totals.get(c.cell, 0) + c.count
+    return [PublishedCell(cell, label, n) for cell, n in sorted(totals.items())]
+
+
 def _centre(cell: int) -> tuple[float, float]:
     lat, lon = h3.api.basic_int.cell_to_latlng(cell)
     return round(lon, _COORD_DP), round(lat, _COORD_DP)
@@ -385,6 +403,27 @@ def _rounded(node: Any) -> Any:
     if isinstance(node, float):
         return round(node, _COORD_DP)
     return node
+
+
+def contexts_geojson(contexts: Iterable[PublishedContext]) -> dict[str, Any]:
+    """Published contexts as a GeoJSON FeatureCollection of points (their shared position).
+
+    >>> bus = PublishedContext("c1", "transport_hub", "Bus station", 1.2, 54.6, True)
+    >>> contexts_geojson([bus])["features"][0]["properties"]
+    {'kind': 'transport_hub', 'name': 'Bus station', 'precise': True}
+    """
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": c.id,
+                "geometry": {"type": "Point", "coordinates": [c.lon, c.lat]},
+                "properties": {"kind": c.kind, "name": c.name, "precise": c.precise},
+            }
+            for c in contexts
+        ],
+    }
 
 
 def mask_vehicle(mark: str) -> str:

@@ -7,6 +7,7 @@ Tightening after shares exist changes only new shares: revoke and re-make a shar
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import click
@@ -99,7 +100,7 @@ def profiles_set(slug: str, tier: str, settings: tuple[str, ...]) -> None:
                 " ON CONFLICT (agency_id, tier) DO UPDATE SET settings = excluded.settings,"
                 " updated_at = now()"
             ),
-            {"a": agency_id, "t": tier, "s": _json(profile_to_json(p))},
+            {"a": agency_id, "t": tier, "s": json.dumps(profile_to_json(p))},
         )
         audit.record(
             session,
@@ -111,9 +112,3 @@ def profiles_set(slug: str, tier: str, settings: tuple[str, ...]) -> None:
         )
         session.commit()
     click.echo(f"tier {tier} of {slug}: {precision_statement(p)}")
-
-
-def _json(value: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(value)

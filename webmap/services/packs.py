@@ -26,6 +26,7 @@ from webmap.models_packs import BriefingPack
 from webmap.models_sharing import Share
 from webmap.schemas import validated
 from webmap.services import sharing
+from webmap.services.layers import add_months
 from webmap.services.packs_build import (
     build_content,
     disclosure_problems,
@@ -71,11 +72,6 @@ def today() -> date:
 
 def _month_start(d: date, step: int) -> date:
     return date(d.year, (d.month - 1) // step * step + 1, 1)
-
-
-def add_months(d: date, n: int) -> date:
-    total = d.year * 12 + d.month - 1 + n
-    return date(total // 12, total % 12 + 1, 1)
 
 
 def quarters(count: int = 8, lag: int = 1) -> list[tuple[date, date]]:

@@ -26,6 +26,7 @@ from spatial.redaction import (
     FLOORS,
     ContextFact,
     band_labels,
+    cell_totals,
     check_profile,
     public_place_feature,
     to_geojson,
@@ -151,23 +152,11 @@ def pack_cells(pub: Publication) -> tuple[dict[str, Any], str | None]:
     each already at least k, so it says nothing the publication does not. Bands cannot be
     summed: then only the latest published period is drawn.
     """
-    doc = to_geojson(pub.cells, pub.profile)
     if any(isinstance(c.count, str) for c in pub.cells):
         latest = max((c.period for c in pub.cells), default=None)
-        kept = [f for f in doc["features"] if f["properties"]["period"] == latest]
-        return _collection(kept), latest
-    totals: dict[str, dict[str, Any]] = {}
-    for f in doc["features"]:
-        p = f["properties"]
-        if p["cell"] in totals:
-            totals[p["cell"]]["properties"]["count"] += p["count"]
-        else:
-            totals[p["cell"]] = {
-                "type": "Feature",
-                "geometry": f["geometry"],
-                "properties": {"cell": p["cell"], "period": pub.periods, "count": p["count"]},
-            }
-    return _collection(list(totals.values())), None
+        kept = [c for c in pub.cells if c.period == latest]
+        return to_geojson(kept, pub.profile), latest
+    return to_geojson(cell_totals(pub.cells, pub.periods), pub.profile), None
 
 
 def _latest_label(period: str) -> str:

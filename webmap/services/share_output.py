@@ -28,6 +28,7 @@ from spatial.redaction import (
     PublishedContext,
     TierProfile,
     boundary_totals,
+    contexts_geojson,
     precision_statement,
     publish_cells,
     publish_contexts,
@@ -36,6 +37,7 @@ from spatial.redaction import (
 )
 from webmap.errors import ApiError
 from webmap.models_sharing import Share
+from webmap.services.layers import add_months
 from webmap.services.sharing import share_profile
 
 TIER_NAMES = {"B": "tier B (partner)", "C": "tier C (briefing)"}
@@ -77,10 +79,7 @@ def period_text(share: Share) -> str:
     start = share.period_from.strftime("%Y-%m")
     if share.period_to is None:
         return f"from {start}, ongoing"
-    last = share.period_to.replace(day=1)
-    month = last.month - 1 or 12
-    year = last.year - (1 if last.month == 1 else 0)
-    return f"{start} to {year:04d}-{month:02d}"
+    return f"{start} to {add_months(share.period_to, -1).strftime('%Y-%m')}"
 
 
 def publish(session: Session, share: Share, now: datetime | None = None) -> Publication:
@@ -130,24 +129,12 @@ def publish(session: Session, share: Share, now: datetime | None = None) -> Publ
     )
 
 
-def context_features(pub: Publication) -> list[dict[str, Any]]:
-    return [
-        {
-            "type": "Feature",
-            "id": c.id,
-            "geometry": {"type": "Point", "coordinates": [c.lon, c.lat]},
-            "properties": {"kind": c.kind, "name": c.name, "precise": c.precise},
-        }
-        for c in pub.contexts
-    ]
-
-
 def layer_geojson(pub: Publication) -> dict[str, Any]:
     """The share's map layer: published cells, shared contexts and masked marks, labelled."""
     doc = to_geojson(pub.cells, pub.profile)
     doc["share"] = pub.metadata()
     doc["periods_published"] = sorted({c.period for c in pub.cells})
-    doc["contexts"] = {"type": "FeatureCollection", "features": context_features(pub)}
+    doc["contexts"] = contexts_geojson(pub.contexts)
     doc["vehicle_marks"] = pub.vehicle_marks
     return doc
 
@@ -190,7 +177,7 @@ def area_totals(session: Session, pub: Publication, set_slug: str) -> dict[str, 
             {
                 "type": "Feature",
                 "id": str(area_id),
-                "geometry": _json(geometry),
+                "geometry": json.loads(geometry),
                 "properties": {
                     "code": code,
                     "name": area_name,
@@ -206,10 +193,6 @@ def area_totals(session: Session, pub: Publication, set_slug: str) -> dict[str, 
         "periods_published": sorted({c.period for c in pub.cells}),
         "features": features,
     }
-
-
-def _json(raw: str) -> Any:
-    return json.loads(raw)
 
 
 # -- exports --------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from spatial.redaction_profiles import LONDON
 from webmap import audit
 from webmap.errors import ApiError
 from webmap.models_sharing import Share
+from webmap.services.layers import add_months
 
 LAYERS = ("observations", "contexts", "vehicles")
 #: A share lasts at most this long; renewing is a new decision.
@@ -105,11 +106,6 @@ def _first_of(month: str) -> date:
     return date(int(year), int(mon), 1)
 
 
-def _add_months(d: date, n: int) -> date:
-    total = d.year * 12 + d.month - 1 + n
-    return date(total // 12, total % 12 + 1, 1)
-
-
 def period_bounds(terms: ShareIn, profile: TierProfile) -> tuple[date, date | None]:
     """(first day, first day after) of the share's whole periods; refuses part-periods."""
     step = _PERIOD_MONTHS[profile.period]
@@ -123,7 +119,7 @@ def period_bounds(terms: ShareIn, profile: TierProfile) -> tuple[date, date | No
         raise _invalid("period_to", "must not be before period_from")
     if last.month % step:
         raise _invalid("period_to", f"must be the last month of a {profile.period}")
-    return start, _add_months(last, 1)
+    return start, add_months(last, 1)
 
 
 # -- recipients and cells -------------------------------------------------------------------

@@ -32,6 +32,7 @@ from webmap.packs.inspect import render_page_png
 from webmap.packs.mapimage import render_map_png
 from webmap.policy import can, permission
 from webmap.services import pack_texts, packs, sharing
+from webmap.services.layers import add_months
 from webmap.services.packs_build import (
     build_content,
     period_label,
@@ -118,9 +119,7 @@ def _form_options(session: Any) -> dict[str, Any]:
         "places": place_options(session),
         "area_sets": area_sets,
         "starts": [(s.strftime("%Y-%m"), period_label(s, e)) for s, e in quarters],
-        "ends": [
-            (packs.add_months(e, -1).strftime("%Y-%m"), period_label(s, e)) for s, e in quarters
-        ],
+        "ends": [(add_months(e, -1).strftime("%Y-%m"), period_label(s, e)) for s, e in quarters],
         "markings": packs.MARKINGS,
         "texts": pack_texts.texts_for(session),
     }
