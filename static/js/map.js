@@ -661,6 +661,11 @@
   function addOverlayEntry(group, labelHtml, layer) {
     overlayGroupOf.set(L.stamp(layer), group);
     overlayEntries.push([labelHtml, layer]);
+    // Once the switcher exists, add to it in place: rebuilding it under a user (or a test)
+    // who is opening it would snatch it away.
+    if (layersControl) {
+      layersControl.addOverlay(layer, labelHtml);
+    }
   }
 
   function swatchHtml(classes) {
@@ -937,7 +942,6 @@
         addOverlayEntry('Boundaries', swatchHtml('swatch-line ' + state.palette.swatchClass) +
           escapeHtml(state.name), state.layer);
       });
-      buildLayersControl();
       legend.update();
       if (!boundarySets.length) {
         return undefined;
@@ -996,7 +1000,6 @@
     addOverlayEntry('Our records', swatchHtml('swatch-ctx swatch-ctx-hotspot') + 'Contexts',
       contexts.layer);
     contexts.layer.on('add remove', function () { legend.update(); });
-    buildLayersControl();
     legend.update();
   }
 
@@ -1075,7 +1078,6 @@
         }));
       })
       .then(function () {
-        buildLayersControl();
         legend.update();
         document.body.dataset.sharedReady = String(shared.length);
       })
