@@ -48,15 +48,19 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import h3
 import numpy as np
-import shapely.errors
-import shapely.geometry
-import shapely.wkt
 
-from spatial.cells import cell_boundary, parent_keys
+from spatial.cells import parent_keys
+from spatial.redaction_output import ContextFact as ContextFact
+from spatial.redaction_output import PublishedCell as PublishedCell
+from spatial.redaction_output import PublishedContext as PublishedContext
+from spatial.redaction_output import centre
+from spatial.redaction_output import contexts_geojson as contexts_geojson
+from spatial.redaction_output import heatmap_points as heatmap_points
+from spatial.redaction_output import public_place_feature as public_place_feature
+from spatial.redaction_output import to_geojson as to_geojson
 from spatial.redaction_profiles import DEFAULT_PROFILES as DEFAULT_PROFILES
 from spatial.redaction_profiles import FLOORS as FLOORS
 from spatial.redaction_profiles import PERIODS as PERIODS
@@ -65,14 +69,14 @@ from spatial.redaction_profiles import (
     TierProfile,
     period_index,
     period_key,
-    precision_statement,
     require_valid,
     round_count,
 )
 from spatial.redaction_profiles import band_labels as band_labels
 from spatial.redaction_profiles import check_profile as check_profile
+from spatial.redaction_profiles import precision_statement as precision_statement
 from spatial.redaction_profiles import tighten as tighten
-from spatial.vehicles import mask_mark
+from spatial.vehicles import mask_mark, normalise_mark
 from spatial.vocabulary import CONTEXT_KINDS
 
 _FINE_RES = 9
@@ -99,48 +103,15 @@ class ObservationFact:
     lat: float
 
 
-@dataclass(frozen=True)
-class ContextFact:
-    """A context: a place, route or hub, with a representative point and its full geometry."""
-
-    id: str
-    kind: str
-    name: str
-    public_place: bool
-    lon: float
-    lat: float
-    geometry_wkt: str
-
-
-@dataclass(frozen=True)
-class PublishedCell:
-    """A published cell-period: an exact count (B) or a rounded count or band label (C)."""
-
-    cell: int
-    period: str
-    count: int | str
-
-
-@dataclass(frozen=True)
-class PublishedContext:
-    """A context as shared; ``precise`` is False when it stands at its cell's centre."""
-
-    id: str
-    kind: str
-    name: str
-    lon: float
-    lat: float
-    precise: bool
-
-
 def _check_time(ts: datetime, field: str) -> None:
     if ts.tzinfo is None or ts.utcoffset() is None:
         raise ValueError(f"{field}: a time zone is required")
 
 
 def _latest_published_index(profile: TierProfile, now: datetime) -> int:
+    # The period in progress is never published; the lag holds back that many closed ones.
     _check_time(now, "now")
-    return period_index(now, profile.period) - profile.publication_lag
+    return period_index(now, profile.period) - 1 - profile.publication_lag
 
 
 def published_periods(
@@ -148,10 +119,10 @@ def published_periods(
 ) -> list[str]:
     """The periods holding at least one published cell, sorted.
 
-    Periods after the one holding ``now`` are never published, and ``publication_lag``
-    withholds the latest periods counting the one in progress: lag 0 publishes it, lag 1
-    publishes completed periods only. A period whose cells are all suppressed is not listed:
-    listing it would tell that something was recorded then.
+    The period holding ``now`` (in progress) is never published, nor anything later, and
+    ``publication_lag`` holds back that many closed periods as well: lag 0 publishes a period
+    as soon as it has closed, lag 1 once the next one has closed too. A period whose cells
+    are all suppressed is not listed: listing it would tell that something was recorded then.
 
     Examples
     --------
@@ -162,10 +133,10 @@ def published_periods(
     ...     return [ObservationFact(cell_key(1.2, 54.6), t, "", (), "", "", None, 0, 0)] * 10
     >>> facts = [f for m in (1, 5, 7, 8) for f in at(m)]
     >>> now = datetime(2026, 8, 1, tzinfo=timezone.utc)
-    >>> published_periods(facts, DEFAULT_PROFILES["C"], now)
-    ['2026-Q1', '2026-Q2']
-    >>> published_periods(facts, DEFAULT_PROFILES["B"], now)
-    ['2026-01', '2026-05', '2026-07', '2026-08']
+    >>> published_periods(facts, DEFAULT_PROFILES["C"], now)  # Q2 waits for Q3 to close
+    ['2026-Q1']
+    >>> published_periods(facts, DEFAULT_PROFILES["B"], now)  # August is in progress
+    ['2026-01', '2026-05', '2026-07']
     >>> published_periods(facts[:4], DEFAULT_PROFILES["B"], now)  # 4 < k = 5
     []
     """
@@ -303,11 +274,6 @@ def cell_totals(published: list[PublishedCell], label: str) -> list[PublishedCel
     return [PublishedCell(cell, label, n) for cell, n in sorted(totals.items())]
 
 
-def _centre(cell: int) -> tuple[float, float]:
-    lat, lon = h3.api.basic_int.cell_to_latlng(cell)
-    return round(lon, _COORD_DP), round(lat, _COORD_DP)
-
-
 def _cell_at(lon: float, lat: float, resolution: int) -> int:
     fine = h3.api.basic_int.latlng_to_cell(lat, lon, _FINE_RES)
     return _profile_cells([fine], resolution)[0]
@@ -339,178 +305,76 @@ def publish_contexts(
             raise ValueError(f"kind: {c.kind!r} is not a context kind")
         if c.public_place:
             lon, lat = round(c.lon, _COORD_DP), round(c.lat, _COORD_DP)
-            out.append(PublishedContext(c.id, c.kind, c.name, lon, lat, precise=True))
+            cell = _cell_at(c.lon, c.lat, profile.resolution)
+            out.append(PublishedContext(c.id, c.kind, c.name, lon, lat, True, cell))
         elif profile.residential_contexts == "snap":
-            lon, lat = _centre(_cell_at(c.lon, c.lat, profile.resolution))
+            cell = _cell_at(c.lon, c.lat, profile.resolution)
+            lon, lat = centre(cell)
             label = CONTEXT_KINDS[c.kind]
-            out.append(PublishedContext(c.id, c.kind, label, lon, lat, precise=False))
+            out.append(PublishedContext(c.id, c.kind, label, lon, lat, False, cell))
     return sorted(out, key=lambda p: p.id)
 
 
-def public_place_feature(context: ContextFact) -> dict[str, Any]:
-    """A context flagged public place at its true geometry: a GeoJSON Feature with only its
-    name and kind. Anything not flagged public place is refused.
-
-    Tier C shows coarse cells and *named public places*: a bus route, a station or a taxi
-    rank may be drawn where it is. A place that is not public (a flat, a stairwell) is never
-    drawn by its geometry, in any tier; this is the one way a context's geometry leaves.
-    Coordinates are rounded to 6 decimal places (about 0.1 m).
-
-    Raises
-    ------
-    ValueError
-        For a context not flagged public place, an unknown kind or a geometry that is not
-        valid WKT.
-
-    Examples
-    --------
-    >>> route = ContextFact("c1", "transport_route", "Coast Line", True, 1.2, 54.6,
-    ...                     "LINESTRING (1.2 54.6, 1.21000004 54.61)")
-    >>> public_place_feature(route)["geometry"]
-    {'type': 'LineString', 'coordinates': [[1.2, 54.6], [1.21, 54.61]]}
-    >>> public_place_feature(route)["properties"]
-    {'name': 'Coast Line', 'kind': 'transport_route'}
-    >>> flat = ContextFact("c2", "place_of_concern", "Flat 3", False, 1.21, 54.61,
-    ...                    "POINT (1.21 54.61)")
-    >>> public_place_feature(flat)
-    Traceback (most recent call last):
-    ...
-    ValueError: public_place: only a public place is drawn at its geometry
-    """
-    if context.public_place is not True:
-        raise ValueError("public_place: only a public place is drawn at its geometry")
-    if context.kind not in CONTEXT_KINDS:
-        raise ValueError(f"kind: {context.kind!r} is not a context kind")
-    try:
-        geometry = shapely.wkt.loads(context.geometry_wkt)
-    except shapely.errors.ShapelyError:
-        raise ValueError("geometry_wkt: not a valid WKT geometry") from None
-    if geometry.is_empty:
-        raise ValueError("geometry_wkt: empty geometry")
-    return {
-        "type": "Feature",
-        "geometry": _rounded(shapely.geometry.mapping(geometry)),
-        "properties": {"name": context.name, "kind": context.kind},
-    }
-
-
-def _rounded(node: Any) -> Any:
-    """GeoJSON with tuples as lists and every number rounded to 6 decimal places."""
-    if isinstance(node, dict):
-        return {k: _rounded(v) for k, v in node.items()}
-    if isinstance(node, list | tuple):
-        return [_rounded(v) for v in node]
-    if isinstance(node, float):
-        return round(node, _COORD_DP)
-    return node
-
-
-def contexts_geojson(contexts: Iterable[PublishedContext]) -> dict[str, Any]:
-    """Published contexts as a GeoJSON FeatureCollection of points (their shared position).
-
-    >>> bus = PublishedContext("c1", "transport_hub", "Bus station", 1.2, 54.6, True)
-    >>> contexts_geojson([bus])["features"][0]["properties"]
-    {'kind': 'transport_hub', 'name': 'Bus station', 'precise': True}
-    """
-    return {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "id": c.id,
-                "geometry": {"type": "Point", "coordinates": [c.lon, c.lat]},
-                "properties": {"kind": c.kind, "name": c.name, "precise": c.precise},
-            }
-            for c in contexts
-        ],
-    }
-
-
 def mask_vehicle(mark: str) -> str:
-    """A registration mark as any shared tier that shows vehicles may see it.
+    """A registration mark as any shared tier that shows vehicles may see it: never more than
+    its first two characters.
 
-    >>> mask_vehicle("wr19 xkz")
-    'WR19 ***'
+    >>> mask_vehicle("wr19 xkz")[:2], "19" in mask_vehicle("wr19 xkz")
+    ('WR', False)
     """
     return mask_mark(mark)
 
 
-def publish_vehicle_marks(marks: Iterable[str | None], profile: TierProfile) -> list[str]:
-    """Distinct masked marks, sorted, if the tier shows vehicles; none for tier C.
+@dataclass(frozen=True)
+class SightingFact:
+    """One sighting of a vehicle as redaction sees it: where (res-9 cell), when, which mark."""
 
-    >>> publish_vehicle_marks(["WR19 XKZ", "wr19xka", None], DEFAULT_PROFILES["B"])
-    ['WR19 ***']
-    >>> publish_vehicle_marks(["WR19 XKZ"], DEFAULT_PROFILES["C"])
+    cell_fine: int
+    occurred_at: datetime
+    mark: str
+
+
+@dataclass(frozen=True)
+class PublishedMark:
+    """A masked mark published in one cell-period."""
+
+    cell: int
+    period: str
+    mark: str
+
+
+def publish_vehicle_marks(
+    sightings: Iterable[SightingFact], profile: TierProfile, now: datetime
+) -> list[PublishedMark]:
+    """Masked marks per cell-period, for marks sighted at least ``k_observations`` times in
+    that cell and period (one sighting must never put a vehicle on a partner's map); none if
+    the tier does not show vehicles. Sorted, distinct.
+
+    >>> from datetime import timezone
+    >>> from spatial.cells import cell_key
+    >>> t = datetime(2026, 2, 3, 18, tzinfo=timezone.utc)
+    >>> now = datetime(2026, 9, 1, tzinfo=timezone.utc)
+    >>> cell = cell_key(1.2, 54.6)
+    >>> seen = [SightingFact(cell, t, "WR19 XKZ")] * 5 + [SightingFact(cell, t, "WR19 XKA")] * 4
+    >>> [(m.period, m.mark[:2]) for m in publish_vehicle_marks(seen, DEFAULT_PROFILES["B"], now)]
+    [('2026-02', 'WR')]
+    >>> publish_vehicle_marks(seen, DEFAULT_PROFILES["C"], now)
     []
     """
     require_valid(profile)
     if not profile.show_vehicles:
         return []
-    return sorted({mask_vehicle(m) for m in marks if m})
-
-
-def heatmap_points(published: list[PublishedCell]) -> tuple[list[float], list[float], list[int]]:
-    """(lons, lats, weights) of published cells' centres: a shared heatmap's only input.
-
-    >>> from spatial.cells import cell_key
-    >>> lons, lats, w = heatmap_points([PublishedCell(cell_key(1.2, 54.6, 8), "2026-05", 7)])
-    >>> w
-    [7]
-    """
-    lons: list[float] = []
-    lats: list[float] = []
-    weights: list[int] = []
-    for c in published:
-        if isinstance(c.count, str):
-            raise ValueError("count: a heatmap needs counts, not bands")
-        lon, lat = _centre(c.cell)
-        lons.append(lon)
-        lats.append(lat)
-        weights.append(c.count)
-    return lons, lats, weights
-
-
-def _check_published(c: PublishedCell, profile: TierProfile) -> None:
-    """Belt and braces: refuse what :func:`publish_cells` could not have produced."""
-    if (c.cell >> 52) & 0xF != profile.resolution or not h3.api.basic_int.is_valid_cell(c.cell):
-        raise ValueError(f"cell: {c.cell} is not a resolution-{profile.resolution} cell")
-    if isinstance(c.count, int) and c.count < profile.k_observations:
-        raise ValueError(f"count: {c.count} is below k = {profile.k_observations}")
-
-
-def to_geojson(published: list[PublishedCell], profile: TierProfile) -> dict[str, Any]:
-    """Published cells as a GeoJSON FeatureCollection with the precision sentence.
-
-    Cell keys are written as decimal strings (JavaScript numbers cannot hold them exactly).
-
-    Examples
-    --------
-    >>> from spatial.cells import cell_key
-    >>> fc = to_geojson([PublishedCell(cell_key(1.2, 54.6, 8), "2026-05", 7)],
-    ...                 DEFAULT_PROFILES["B"])
-    >>> fc["precision"]
-    'Cells of about 0.74 km², counts under 5 hidden, by month.'
-    >>> fc["features"][0]["properties"]["count"], len(fc["features"][0]["geometry"]["coordinates"][0])
-    (7, 7)
-    """  # noqa: E501
-    require_valid(profile)
-    features = []
-    for c in sorted(published, key=lambda c: (c.period, c.cell)):
-        _check_published(c, profile)
-        ring = [[round(x, _COORD_DP), round(y, _COORD_DP)] for x, y in cell_boundary(c.cell)]
-        features.append(
-            {
-                "type": "Feature",
-                "id": f"{c.cell}/{c.period}",
-                "geometry": {"type": "Polygon", "coordinates": [ring]},
-                "properties": {"cell": str(c.cell), "period": c.period, "count": c.count},
-            }
-        )
-    return {
-        "type": "FeatureCollection",
-        "tier": profile.tier,
-        "resolution": profile.resolution,
-        "period": profile.period,
-        "precision": precision_statement(profile),
-        "features": features,
+    latest = _latest_published_index(profile, now)
+    kept = [s for s in sightings if period_index(s.occurred_at, profile.period) <= latest]
+    cells = _profile_cells([s.cell_fine for s in kept], profile.resolution)
+    counts: Counter[tuple[int, str, str]] = Counter(
+        (cell, period_key(s.occurred_at, profile.period), normalise_mark(s.mark))
+        for cell, s in zip(cells, kept, strict=True)
+        if normalise_mark(s.mark)
+    )
+    out = {
+        PublishedMark(cell, period, mask_vehicle(mark))
+        for (cell, period, mark), n in counts.items()
+        if n >= profile.k_observations
     }
+    return sorted(out, key=lambda m: (m.period, m.cell, m.mark))

@@ -78,7 +78,8 @@ class TierProfile:
     rounding : None, int or tuple of int
         Applied after suppression: exact, nearest multiple of a step, or a band label.
     publication_lag : int
-        The latest periods withheld, counting the period in progress as the first.
+        Closed periods held back before a period is published (the period in progress is
+        never published): 0 publishes a month as soon as it has closed.
     show_vehicles : bool
         Whether masked registration marks may be shown.
     residential_contexts : {"snap", "omit"}
@@ -302,7 +303,7 @@ def precision_statement(p: TierProfile) -> str:
     >>> precision_statement(FLOORS["B"])
     'Cells of about 0.74 km², counts under 5 hidden, by month.'
     >>> precision_statement(FLOORS["C"])
-    'Cells of about 5.2 km², counts under 10 hidden, by quarter; counts rounded to the nearest 5; the quarter in progress not yet shown.'
+    'Cells of about 5.2 km², counts under 10 hidden, by quarter; counts rounded to the nearest 5; each quarter published a quarter after it ends.'
     """  # noqa: E501
     text = f"Cells of about {_area_text(p.resolution)}, counts under {p.k_observations} hidden"
     text += f", by {p.period}"
@@ -311,9 +312,9 @@ def precision_statement(p: TierProfile) -> str:
     elif isinstance(p.rounding, tuple):
         text += f"; counts shown in bands ({', '.join(band_labels(p.rounding))})"
     if p.publication_lag == 1:
-        text += f"; the {p.period} in progress not yet shown"
+        text += f"; each {p.period} published a {p.period} after it ends"
     elif p.publication_lag > 1:
-        text += f"; the {p.period} in progress and {p.publication_lag - 1} before not yet shown"
+        text += f"; each {p.period} published {p.publication_lag} {p.period}s after it ends"
     return text + "."
 
 

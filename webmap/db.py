@@ -98,6 +98,13 @@ def get_session() -> Session:
     return session
 
 
+def side_sessions() -> sessionmaker[Session]:
+    """Sessions of their own, with the request's database context, for work that must be
+    committed before the request's answer is built (writing a publication to the ledger)."""
+    factory: sessionmaker[Session] = current_app.extensions["csmap.sessionmaker"]
+    return factory
+
+
 def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db", None)
     if session is not None:

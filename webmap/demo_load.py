@@ -68,6 +68,9 @@ def load_town(
     service_area: tuple[float, float, float, float] | None = None,
 ) -> dict[str, int]:
     """Replace all demo tables' contents with ``town``. Caller commits."""
+    # The publication ledger is append-only; replacing the whole demo town is the one time it
+    # may be emptied (it cascades from the agencies), and the loader says so.
+    conn.execute("SELECT set_config('csmap.demo_reset', 'on', true)")
     conn.execute("TRUNCATE " + ", ".join(DEMO_TABLES) + " CASCADE")
     progress("base map")
     _copy(

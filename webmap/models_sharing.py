@@ -1,5 +1,6 @@
-"""Models added by revision 0006: shares and agency profiles. The tables' check constraints
-and row-level security live in the migration; these classes mirror the columns."""
+"""Models added by revisions 0006 and 0008: shares, agency profiles and the publication
+ledger. The tables' check constraints, triggers and row-level security live in the
+migrations; these classes mirror the columns."""
 
 from __future__ import annotations
 
@@ -9,13 +10,18 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
+    Identity,
     Index,
+    Integer,
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -41,6 +47,8 @@ class Share(Base):
     recipient_kind: Mapped[str] = mapped_column(String(16), nullable=False)
     panel_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("panel.id"))
     external_name: Mapped[str | None] = mapped_column(String(200))
+    #: The external recipient's normalised name and organisation: one audience, one tier.
+    external_key: Mapped[str | None] = mapped_column(String(400))
     layers: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
     buffer_rings: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="0")
     period_from: Mapped[date] = mapped_column(Date, nullable=False)
@@ -83,7 +91,8 @@ class ShareArea(Base):
 
 
 class ShareCell(Base):
-    """The whole lattice cells a share covers, at its profile's resolution."""
+    """The whole lattice cells a share covers, at each resolution its tier may be published at
+    (its profile's, and coarser ones a later profile may use)."""
 
     __tablename__ = "share_cell"
 
@@ -91,6 +100,7 @@ class ShareCell(Base):
         ForeignKey("share.id", ondelete="CASCADE"), primary_key=True
     )
     cell: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    res: Mapped[int] = mapped_column(SmallInteger, nullable=False)
 
 
 class AgencyProfile(Base):
@@ -104,3 +114,72 @@ class AgencyProfile(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
+
+
+class Publication(Base):
+    """One source agency's tier B or C release of one calendar period, written once."""
+
+    __tablename__ = "publication"
+    __table_args__ = (
+        UniqueConstraint("agency_id", "tier", "period_start", name="uq_publication_period"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")
+    )
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True), nullable=False, unique=True)
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), nullable=False)
+    tier: Mapped[str] = mapped_column(String(1), nullable=False)
+    period: Mapped[str] = mapped_column(String(10), nullable=False)
+    period_start: Mapped[date] = mapped_column(Date, nullable=False)
+    period_end: Mapped[date] = mapped_column(Date, nullable=False)
+    profile: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    resolution: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    published_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    published_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("app_user.id"))
+    prev_sha256: Mapped[str | None] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class PublicationCell(Base):
+    """A published cell: its count (tier B, or rounded tier C) or its band label."""
+
+    __tablename__ = "publication_cell"
+
+    publication_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("publication.id"), primary_key=True
+    )
+    cell: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    n: Mapped[int | None] = mapped_column(Integer)
+    band: Mapped[str | None] = mapped_column(String(20))
+
+
+class PublicationContext(Base):
+    """A published context under an opaque reference of this publication's own."""
+
+    __tablename__ = "publication_context"
+
+    publication_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("publication.id"), primary_key=True
+    )
+    ref: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    cell: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    lon: Mapped[float] = mapped_column(Float, nullable=False)
+    lat: Mapped[float] = mapped_column(Float, nullable=False)
+    precise: Mapped[bool] = mapped_column(Boolean, nullable=False)
+
+
+class PublicationMark(Base):
+    """A masked registration mark published in one cell of a publication."""
+
+    __tablename__ = "publication_mark"
+
+    publication_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("publication.id"), primary_key=True
+    )
+    cell: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    mark: Mapped[str] = mapped_column(String(16), primary_key=True)

@@ -71,30 +71,22 @@ def cell_tile(
         res -= 1
 
 
-# A shared layer's tile: only the published cell-periods of one period, passed in as arrays
-# (the publication is built by spatial.redaction, never here), drawn on the fixed outlines.
+# A shared layer's tile: the published cells of one period, read from the ledger through the
+# share's own function (never recomputed here), drawn on the fixed outlines. Counts are
+# integers; a banded publication carries its band label instead.
 _SHARED_MVT = """
 WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e),
-pub AS (SELECT unnest(CAST(:cells AS bigint[])) AS cell, unnest(CAST(:counts AS text[])) AS n)
+pub AS (SELECT cell, n, band FROM csmap_share_published_cells(:s) WHERE period = :p)
 SELECT ST_AsMVT(t, 'shared', 4096, 'geom') FROM (
-  SELECT pub.cell::text AS cell, pub.n AS count,
+  SELECT pub.cell::text AS cell, pub.n AS count, pub.band,
          ST_AsMVTGeom(ST_Transform(c.geom, 3857), env.e, 4096, 64, true) AS geom
-  FROM pub JOIN cell c ON c.res = :res AND c.cell = pub.cell, env
+  FROM pub JOIN cell c ON c.res = ((pub.cell >> 52) & 15) AND c.cell = pub.cell, env
   WHERE c.geom && ST_Transform(env.e, 4326)
 ) t
 """
 
 
-def shared_tile(
-    session: Session, cells: list[tuple[int, int | str]], res: int, z: int, x: int, y: int
-) -> bytes:
-    """A tile of published cells (cell key, count or band) at the share's resolution."""
-    params: dict[str, Any] = {
-        "cells": [c for c, _ in cells],
-        "counts": [str(n) for _, n in cells],
-        "res": res,
-        "z": z,
-        "x": x,
-        "y": y,
-    }
+def shared_tile(session: Session, share_id: str, period: str, z: int, x: int, y: int) -> bytes:
+    """A tile of one share's published cells of ``period``, in one round trip."""
+    params: dict[str, Any] = {"s": share_id, "p": period, "z": z, "x": x, "y": y}
     return bytes(session.execute(text(_SHARED_MVT), params).scalar_one() or b"")

@@ -855,7 +855,9 @@
         body.appendChild(el('h2', 'cs-legend__heading', 'Shared with us'));
         var sharedList = el('ul', 'cs-legend__list cs-legend__list--shared-layers');
         shownShared.forEach(function (x) {
-          sharedList.appendChild(el('li', 'cs-legend__item', x.label + (x.period ? ', ' + x.period : ', nothing published yet')));
+          sharedList.appendChild(el('li', 'cs-legend__item', x.label + (x.period
+            ? ', ' + x.period + (x.published ? ' (' + x.published + ')' : '')
+            : ', nothing published yet')));
         });
         body.appendChild(sharedList);
         var ramp = el('ul', 'cs-legend__list cs-legend__list--shared');
@@ -864,6 +866,8 @@
         Array.from(new Set(shownShared.map(function (x) { return x.precision; }))).forEach(function (p) {
           body.appendChild(el('p', 'cs-legend__note cs-legend__precision', p));
         });
+        body.appendChild(el('p', 'cs-legend__note',
+          'Each period is published once, after it has closed, and never changes.'));
       }
 
       if (!config.tileUrl) {
@@ -1052,6 +1056,8 @@
     return getJSON(summary.layer_url).then(function (doc) {
       var periods = doc.periods_published || [];
       entry.period = periods.length ? periods[periods.length - 1] : '';
+      var release = (doc.releases || []).filter(function (r) { return r.period === entry.period; })[0];
+      entry.published = release ? release.published : '';
       entry.classes = window.csmapShared.classes(doc);
       if (entry.period) {
         window.csmapShared.cellLayer(doc, entry.period, summary.label).addTo(group);

@@ -223,6 +223,13 @@
     }
     cells = cellLayer(doc, period).addTo(map);
     mapEl.dataset.period = period;
+    // When this period was published: its numbers have not changed since, and will not.
+    var release = (doc.releases || []).filter(function (r) { return r.period === period; })[0];
+    var published = document.getElementById('share-published');
+    if (published && release) {
+      published.textContent = period + ': ' + release.published +
+        '. Each period is published once, after it has closed, and never changes. ' + release.precision;
+    }
     mapEl.dataset.cellsShown = String(cells.getLayers().length);
     if (comparison) {
       comparison.draw();

@@ -117,7 +117,7 @@ def test_health_sees_exactly_the_publication_of_its_area(
         """SELECT o.cell_r9, o.occurred_at, o.young_person_refs FROM observation o
            JOIN agency a ON a.id = o.agency_id AND a.slug = 'police'
            WHERE o.deleted_at IS NULL AND o.occurred_at >= '2024-11-01'
-             AND o.cell_r8 IN (SELECT cell FROM share_cell WHERE share_id = %s)""",
+             AND o.cell_r8 IN (SELECT cell FROM share_cell WHERE share_id = %s AND res = 8)""",
         (share["id"],),
     ).fetchall()
     facts = [ObservationFact(c, t, "", tuple(r), "", "", None, 0, 0) for c, t, r in rows]
@@ -303,7 +303,8 @@ def test_tier_c_needs_a_second_person(api: Any, owner_conn: psycopg.Connection[A
         tier="C",
         recipient_kind="external",
         recipient_agencies=[],
-        external_name="Wrenmouth Coastal Buses, safeguarding lead",
+        external_name="Safeguarding lead",
+        external_organisation="Wrenmouth Coastal Buses",
         layers=["observations", "contexts"],
         period_from="2025-01",
         period_to="2026-09",
@@ -450,7 +451,10 @@ def test_nothing_outside_the_shares_whole_cells_is_published(
     sid = made.get_json()["id"]
     with psycopg.connect(pg_url(test_db["owner"])) as conn:
         stored = {
-            c for (c,) in conn.execute("SELECT cell FROM share_cell WHERE share_id = %s", (sid,))
+            c
+            for (c,) in conn.execute(
+                "SELECT cell FROM share_cell WHERE share_id = %s AND res = 8", (sid,)
+            )
         }
     ring = {n for c in core for n in h3.api.basic_int.grid_disk(c, rings)} & lattice
     assert stored == core | ring  # whole cells: the areas' own, plus the rings asked for

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from spatial.cells import cell_key
 from spatial.redaction import (
     DEFAULT_PROFILES,
     FLOORS,
@@ -27,6 +28,7 @@ from spatial.redaction import (
     ObservationFact,
     ProfileError,
     PublishedCell,
+    SightingFact,
     TierProfile,
     boundary_totals,
     check_profile,
@@ -246,7 +248,8 @@ def cell_of(fact: ObservationFact, res: int) -> int:
 
 def groups(facts: list[Fact], profile: TierProfile) -> dict[tuple[int, str], Group]:
     """Every cell-period the profile may publish (lag applied), with its raw aggregates."""
-    latest = _period(NOW_LOCAL, profile.period)[1] - profile.publication_lag
+    # The period in progress is never published; the lag holds back that many closed ones.
+    latest = _period(NOW_LOCAL, profile.period)[1] - 1 - profile.publication_lag
     out: dict[tuple[int, str], Group] = {}
     for f in facts:
         key, index = _period(f.local_month, profile.period)
@@ -454,7 +457,18 @@ def shared_output(facts: list[Fact], contexts: list[ContextFact], p: TierProfile
     parts: dict[str, Any] = {
         "cells": to_geojson(cells, p),
         "contexts": [dataclasses.asdict(c) for c in publish_contexts(contexts, p)],
-        "vehicles": publish_vehicle_marks([f.fact.registration_mark for f in facts], p),
+        "vehicles": [
+            dataclasses.asdict(m)
+            for m in publish_vehicle_marks(
+                [
+                    SightingFact(f.fact.cell_fine, f.fact.occurred_at, f.fact.registration_mark)
+                    for f in facts
+                    if f.fact.registration_mark
+                ],
+                p,
+                NOW,
+            )
+        ],
         "periods": published_periods([f.fact for f in facts], p, NOW),
     }
     if not isinstance(p.rounding, tuple):
@@ -523,11 +537,29 @@ def test_contexts_public_at_their_place_others_at_their_cell_centre_or_absent(
     assert p.tier == "B" or all(c.precise for c in out.values())
 
 
-def test_vehicles_masked_for_b_and_absent_from_c() -> None:
-    marks = ["WR19 XKZ", "wr19xka", None, "AB12CDE"]
-    assert publish_vehicle_marks(marks, FLOORS["B"]) == ["AB12 ***", "WR19 ***"]
-    assert publish_vehicle_marks(marks, FLOORS["C"]) == []
-    assert publish_vehicle_marks(marks, tighten(FLOORS["B"], show_vehicles=False)) == []
+def test_vehicles_masked_for_b_only_with_k_sightings_and_absent_from_c() -> None:
+    here, there = cell_key(1.2, 54.6), cell_key(1.25, 54.62)
+    aug, sep = datetime(2026, 8, 3, tzinfo=UTC), datetime(2026, 9, 3, tzinfo=UTC)
+    seen = (
+        [SightingFact(here, aug, "WR19 XKZ")] * 3
+        + [SightingFact(here, aug, "wr19xkz")] * 2  # the same mark, typed another way
+        + [SightingFact(here, aug, "WR19 XKA")] * 4  # one short of k
+        + [SightingFact(there, aug, "AB12CDE")] * 5
+        + [SightingFact(there, sep, "AB12CDE")] * 4  # k over two months is not k in one
+        + [SightingFact(here, datetime(2026, 10, 3, tzinfo=UTC), "ZZ99ZZZ")] * 9  # in progress
+    )
+    got = publish_vehicle_marks(seen, FLOORS["B"], NOW)
+    assert [(m.cell, m.period) for m in got] == [
+        (cell_key(1.2, 54.6, 8), "2026-08"),
+        (cell_key(1.25, 54.62, 8), "2026-08"),
+    ]
+    assert sorted(m.mark[:2] for m in got) == ["AB", "WR"]
+    # Never more than the first two characters, and never the mark's length.
+    assert all(len(m.mark.replace("*", "").replace(" ", "")) <= 2 for m in got)
+    assert len({len(m.mark) for m in got}) == 1
+    assert publish_vehicle_marks(seen, FLOORS["C"], NOW) == []
+    assert publish_vehicle_marks(seen, tighten(FLOORS["B"], show_vehicles=False), NOW) == []
+    assert publish_vehicle_marks(seen, tighten(FLOORS["B"], k_observations=6), NOW) == []
 
 
 # --- periods: Europe/London, and the publication lag -----------------------------------------
@@ -575,19 +607,23 @@ def test_publication_lag_drops_the_latest_periods() -> None:
     facts = _tens("2026-03-31T23:30", "2026-06-15T12:00", "2026-08-01T09:00",
                   "2026-10-02T09:00", "2026-11-02T09:00")  # fmt: skip
     b, c = FLOORS["B"], FLOORS["C"]
-    assert published_periods(facts, b, NOW) == ["2026-04", "2026-06", "2026-08", "2026-10"]
-    assert published_periods(facts, tighten(b, publication_lag=2), NOW) == [
-        "2026-04",
-        "2026-06",
-        "2026-08",
-    ]
-    assert published_periods(facts, c, NOW) == ["2026-Q2", "2026-Q3"]  # Q4 is in progress
-    # At 00:30 BST on 1 October, Q3 is over in London, though not yet in UTC.
-    assert published_periods(facts, c, datetime(2026, 9, 30, 23, 30, tzinfo=UTC))[-1] == "2026-Q3"
-    assert published_periods(facts, c, datetime(2026, 9, 30, 22, 30, tzinfo=UTC))[-1] == "2026-Q2"
+    # October is in progress on NOW: never published, whatever the lag.
+    assert published_periods(facts, b, NOW) == ["2026-04", "2026-06", "2026-08"]
+    assert published_periods(facts, tighten(b, publication_lag=2), NOW) == ["2026-04", "2026-06"]
+    # Tier C waits one quarter after a quarter closes: Q3 is published from 1 January.
+    assert published_periods(facts, c, NOW) == ["2026-Q2"]
+    # At 00:30 GMT on 1 January, Q3 may be published; at 23:30 on 31 December it may not.
+    assert published_periods(facts, c, datetime(2027, 1, 1, 0, 30, tzinfo=UTC))[-1] == "2026-Q3"
+    assert published_periods(facts, c, datetime(2026, 12, 31, 23, 30, tzinfo=UTC))[-1] == (
+        "2026-Q2"
+    )
+    # At 00:30 BST on 1 October, September is over in London, though not yet in UTC.
+    late_sep = _tens("2026-09-20T09:00")
+    assert published_periods(late_sep, b, datetime(2026, 9, 30, 23, 30, tzinfo=UTC)) == ["2026-09"]
+    assert published_periods(late_sep, b, datetime(2026, 9, 30, 22, 30, tzinfo=UTC)) == []
     assert published_periods(facts[:4], b, NOW) == []  # suppressed periods are not listed
-    many = [_at("2026-10-02T09:00")] * 30 + [_at("2026-08-02T09:00")] * 30
-    assert {x.period for x in publish_cells(many, c, NOW)} == {"2026-Q3"}
+    many = [_at("2026-10-02T09:00")] * 30 + [_at("2026-05-02T09:00")] * 30
+    assert {x.period for x in publish_cells(many, c, NOW)} == {"2026-Q2"}
 
 
 # --- profiles: floors, tightening, precision -------------------------------------------------
@@ -727,7 +763,7 @@ def test_a_loosened_profile_cannot_be_used_at_all() -> None:
         lambda: publish_cells(facts, loose, NOW),
         lambda: publish_contexts([], loose),
         lambda: to_geojson([], loose),
-        lambda: publish_vehicle_marks([], loose),
+        lambda: publish_vehicle_marks([], loose, NOW),
         lambda: published_periods(facts, loose, NOW),
     ]
     for call in calls:
@@ -741,12 +777,12 @@ def test_precision_statements() -> None:
     )
     assert precision_statement(DEFAULT_PROFILES["C"]) == (
         "Cells of about 5.2 km², counts under 10 hidden, by quarter; counts rounded to the "
-        "nearest 5; the quarter in progress not yet shown."
+        "nearest 5; each quarter published a quarter after it ends."
     )
     banded = tighten(FLOORS["C"], rounding=(10, 20, 50), publication_lag=3, period="year")
     assert precision_statement(banded) == (
         "Cells of about 5.2 km², counts under 10 hidden, by year; counts shown in bands "
-        "(10–19, 20–49, 50+); the year in progress and 2 before not yet shown."
+        "(10–19, 20–49, 50+); each year published 3 years after it ends."
     )
     fc = to_geojson([], FLOORS["C"])
     assert fc["precision"] == precision_statement(FLOORS["C"]) and fc["features"] == []

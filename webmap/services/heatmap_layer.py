@@ -41,14 +41,35 @@ def heatmap_json(
         ),
         _params(agency, LayerQuery(9, q.month_from, q.month_to, q.categories)),
     ).all()
+    return density_geojson(
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        [r[2] for r in rows],
+        service_area,
+        srid,
+        bandwidth_m,
+        cell_m,
+    )
+
+
+def density_geojson(
+    lons: list[float],
+    lats: list[float],
+    weights: list[float] | list[int],
+    service_area: tuple[float, float, float, float],
+    srid: int,
+    bandwidth_m: float = DEFAULT_BANDWIDTH_M,
+    cell_m: float = DEFAULT_CELL_M,
+) -> dict[str, Any]:
+    """Density classes as GeoJSON from weighted points (cell centres, never records)."""
     forward = Transformer.from_crs(4326, srid, always_xy=True)
     back = Transformer.from_crs(srid, 4326, always_xy=True)
     min_x, min_y = forward.transform(service_area[0], service_area[1])
     max_x, max_y = forward.transform(service_area[2], service_area[3])
-    lon = np.array([r[0] for r in rows], dtype=np.float64)
-    lat = np.array([r[1] for r in rows], dtype=np.float64)
-    weight = np.array([r[2] for r in rows], dtype=np.float64)
-    x, y = forward.transform(lon, lat) if len(rows) else (lon, lat)
+    lon = np.array(lons, dtype=np.float64)
+    lat = np.array(lats, dtype=np.float64)
+    weight = np.array(weights, dtype=np.float64)
+    x, y = forward.transform(lon, lat) if len(lon) else (lon, lat)
     grid = kernel_density(
         np.asarray(x), np.asarray(y), weight, (min_x, min_y, max_x, max_y), cell_m, bandwidth_m
     )
@@ -59,7 +80,7 @@ def heatmap_json(
             geom, lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1]))
         )
 
-    polygons = class_polygons(grid, breaks, (min_x, min_y), cell_m, to_wgs84) if rows else []
+    polygons = class_polygons(grid, breaks, (min_x, min_y), cell_m, to_wgs84) if len(lon) else []
     return {
         "type": "FeatureCollection",
         "features": [

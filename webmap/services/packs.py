@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from spatial.redaction_periods import publishable_until
 from spatial.redaction_profiles import LONDON
 from webmap import audit
 from webmap.errors import ApiError
@@ -70,14 +72,10 @@ def today() -> date:
     return datetime.now(LONDON).date()
 
 
-def _month_start(d: date, step: int) -> date:
-    return date(d.year, (d.month - 1) // step * step + 1, 1)
-
-
 def quarters(count: int = 8, lag: int = 1) -> list[tuple[date, date]]:
-    """The last ``count`` whole quarters that tier C publishes (start, first day after),
-    newest first: the quarter in progress and ``lag - 1`` before it are withheld."""
-    end = add_months(_month_start(today(), 3), -3 * (lag - 1))
+    """The last ``count`` whole quarters that tier C may publish today (start, first day
+    after), newest first: a quarter is published ``lag`` quarters after it has closed."""
+    end = publishable_until("quarter", lag, today())
     return [(add_months(end, -3 * (i + 1)), add_months(end, -3 * i)) for i in range(count)]
 
 
@@ -108,10 +106,13 @@ def _check_period(session: Session, user: Any, terms: PackIn) -> None:
         period_from=terms.period_from, period_to=terms.period_to
     )
     _start, end = sharing.period_bounds(share_terms, profile)
-    step = {"quarter": 3, "year": 12}.get(profile.period, 3)
-    withheld = add_months(_month_start(today(), step), -step * (profile.publication_lag - 1))
-    if end is not None and end > withheld:
-        problem = f"the {profile.period} in progress is not shown yet; end earlier"
+    until = publishable_until(profile.period, profile.publication_lag, today())
+    if end is not None and end > until:
+        last = add_months(until, -1).strftime("%B %Y")
+        problem = (
+            f"must end by {last}: a {profile.period} is shown only once it has closed and"
+            f" {profile.publication_lag} more {profile.period}(s) have passed"
+        )
         raise invalid("period_to", problem)
 
 
@@ -249,7 +250,12 @@ def people(session: Session, pack: BriefingPack) -> dict[uuid.UUID, str]:
 
 
 def decide(
-    session: Session, user: Any, pack: BriefingPack, approve: bool | None, note: str
+    session: Session,
+    user: Any,
+    pack: BriefingPack,
+    approve: bool | None,
+    note: str,
+    session_factory: Callable[[], Session] | None = None,
 ) -> BriefingPack:
     """Approve (build, check, render, inspect, store — only then approved) or reject."""
     if approve is None:
@@ -273,7 +279,7 @@ def decide(
     issued = today()
     if pack.review_on <= issued:
         raise invalid("review_on", "the review date has passed; make a new pack")
-    content, pub = build_content(session, pack, share, issued)
+    content, pub = build_content(session, pack, share, issued, session_factory)
     problems = disclosure_problems(pub, content)
     if problems:  # before anything is rendered
         message = "tier C rules not met, so nothing was rendered: " + "; ".join(problems)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
@@ -168,9 +168,16 @@ def _latest_label(period: str) -> str:
 
 
 def build_content(
-    session: Session, pack: BriefingPack, share: Share, issued: date
+    session: Session,
+    pack: BriefingPack,
+    share: Share,
+    issued: date,
+    session_factory: Callable[[], Session] | None = None,
 ) -> tuple[PackContent, Publication]:
-    """The pack as it would be issued on ``issued``, from the share's publication now."""
+    """The pack as it would be issued on ``issued``, from the share's publications in the
+    ledger (writing any that are due first, when given a ``session_factory``)."""
+    if session_factory is not None:
+        share_output.publish_due(share, session_factory)
     pub = share_output.publish(session, share)
     cells, latest = pack_cells(pub)
     assert share.period_to is not None  # a pack's share always ends
@@ -240,6 +247,8 @@ def disclosure_problems(pub: Publication, content: PackContent) -> list[str]:
             problems.append(f"cell {n}: count is not rounded to {p.rounding}")
         elif isinstance(p.rounding, tuple) or p.rounding is None:
             problems.append(f"cell {n}: tier C counts must be rounded or banded")
+    if not pub.complete:
+        problems.append("the share's periods are not all published yet")
     if pub.vehicle_marks:
         problems.append(f"{len(pub.vehicle_marks)} vehicle mark(s) in a tier C publication")
     if any(not ctx.precise for ctx in pub.contexts):

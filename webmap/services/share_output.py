@@ -1,10 +1,12 @@
-"""What a share publishes, for every output path: the map layer, boundary totals and exports.
+"""What a share shows, for every output path: the map layer, boundary totals, tiles, exports,
+links and briefing packs — all read from the publication ledger, never from live rows.
 
-The database hands over only redaction's inputs (``csmap_share_facts`` and friends: res-9
-cells, times, salted hashes of young people's references, contexts' points, vehicles' marks)
-for the share's whole cells and periods; :mod:`spatial.redaction` does all the suppression,
-rounding, snapping and masking. Every response, export and briefing pack of a share is built
-from one :class:`Publication`, so there is one place to get redaction right.
+A share shows the *publications* (:mod:`webmap.services.publication`) of its source agency and
+tier that lie wholly inside its periods, cut to its whole cells: the database hands over only
+those rows (``csmap_share_published_cells`` and friends), already redacted by
+:mod:`spatial.redaction` when they were written. Every response, export and briefing pack of a
+share is built from one :class:`Publication`, so there is one place to get redaction right,
+and a re-fetch gives the same bytes for as long as the share lasts.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import csv
 import io
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,30 +25,73 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.redaction import (
-    ContextFact,
-    ObservationFact,
     PublishedCell,
     PublishedContext,
     TierProfile,
     boundary_totals,
     contexts_geojson,
+    heatmap_points,
     precision_statement,
-    publish_cells,
-    publish_contexts,
-    publish_vehicle_marks,
     to_geojson,
 )
+from spatial.redaction_profiles import LONDON
 from webmap.errors import ApiError
 from webmap.models_sharing import Share
+from webmap.services import publication
+from webmap.services.heatmap_layer import density_geojson
 from webmap.services.layers import add_months
-from webmap.services.sharing import share_profile
+from webmap.services.sharing import profile_from_json, share_profile
 
 TIER_NAMES = {"B": "tier B (partner)", "C": "tier C (briefing)"}
+_MONTH_NAMES = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+@dataclass(frozen=True)
+class Release:
+    """One publication a share shows: its period, the profile it was redacted with, when it
+    was published and its ledger hash."""
+
+    period: str
+    start: date
+    end: date
+    profile: TierProfile
+    published_at: datetime
+    sha256: str
+
+    @property
+    def precision(self) -> str:
+        return precision_statement(self.profile)
+
+    def published_text(self) -> str:
+        day = self.published_at.astimezone(LONDON)
+        return f"published {day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "period": self.period,
+            "published_at": self.published_at.isoformat(),
+            "published": self.published_text(),
+            "precision": self.precision,
+            "sha256": self.sha256,
+        }
 
 
 @dataclass(frozen=True)
 class Publication:
-    """Everything one share shows at one moment, already redacted."""
+    """Everything one share shows, read from the ledger (already redacted)."""
 
     share_id: str
     source: str
@@ -57,11 +103,27 @@ class Publication:
     cells: list[PublishedCell]
     contexts: list[PublishedContext]
     vehicle_marks: list[str]
+    releases: tuple[Release, ...] = ()
+    #: Whether the releases cover every day of the share's periods (an ongoing share: up to
+    #: the latest release).
+    complete: bool = True
 
     @property
     def label(self) -> str:
         """How the layer is named on a recipient's map: its source and tier."""
         return f"{self.source} · {TIER_NAMES[self.tier]}"
+
+    @property
+    def publication_note(self) -> str:
+        """When the numbers were published, and that they will not change."""
+        if not self.releases:
+            return "Nothing published yet: a period is published once it has closed."
+        last = self.releases[-1]
+        kind = self.profile.period
+        return (
+            f"Each {kind} is published once, after it has closed, and never changes;"
+            f" latest {last.period}, {last.published_text()}."
+        )
 
     def metadata(self) -> dict[str, Any]:
         return {
@@ -70,6 +132,7 @@ class Publication:
             "tier": self.tier,
             "label": self.label,
             "precision": self.precision,
+            "published": self.publication_note,
             "periods": self.periods,
             "expires_at": self.expires_at.isoformat(),
         }
@@ -82,39 +145,44 @@ def period_text(share: Share) -> str:
     return f"{start} to {add_months(share.period_to, -1).strftime('%Y-%m')}"
 
 
-def publish(session: Session, share: Share, now: datetime | None = None) -> Publication:
-    """Redact the share's facts as of ``now``: the only way a share's data leaves."""
-    now = now or datetime.now(UTC)
-    profile = share_profile(share)
+def publish_due(share: Share, session_factory: Callable[[], Session]) -> list[str]:
+    """Write the share's periods that are due and not yet in the ledger (see
+    :func:`webmap.services.publication.publish_due`)."""
+    return publication.publish_due(
+        session_factory, share.from_agency_id, share.tier, share.period_from, share.period_to
+    )
+
+
+def publish(session: Session, share: Share) -> Publication:
+    """The share's publication, read from the ledger: the only way a share's data leaves."""
     sid = {"s": str(share.id)}
-    facts = [
-        ObservationFact(cell, at, "", tuple(keys), "", "", None, 0.0, 0.0)
-        for cell, at, keys in session.execute(
-            text("SELECT cell_r9, occurred_at, person_keys FROM csmap_share_facts(:s)"), sid
+    releases = tuple(
+        Release(period, start, end, profile_from_json(share.tier, profile), at, digest)
+        for _id, period, start, end, profile, _res, at, digest in session.execute(
+            text("SELECT * FROM csmap_share_publications(:s)"), sid
+        )
+    )
+    cells = [
+        PublishedCell(int(cell), period, band if band is not None else int(n))
+        for period, cell, n, band in session.execute(
+            text("SELECT * FROM csmap_share_published_cells(:s)"), sid
         )
     ]
-    cells = publish_cells(facts, profile, now)
-    allowed = {
-        int(c)
-        for (c,) in session.execute(text("SELECT cell FROM share_cell WHERE share_id = :s"), sid)
-    }
-    # Belt and braces: the SQL selects whole share cells, so nothing else can be published.
-    if any(c.cell not in allowed for c in cells):
-        raise RuntimeError("a published cell lies outside the share")
-    contexts = publish_contexts(
-        (
-            ContextFact(str(i), kind, name, public, lon, lat, "")
-            for i, kind, name, public, lon, lat in session.execute(
-                text("SELECT * FROM csmap_share_contexts(:s)"), sid
-            )
-        ),
-        profile,
-    )
-    marks = publish_vehicle_marks(
-        session.execute(text("SELECT * FROM csmap_share_vehicle_marks(:s)"), sid).scalars(),
-        profile,
+    contexts = [
+        PublishedContext(str(ref), kind, name, lon, lat, precise)
+        for ref, kind, name, lon, lat, precise in session.execute(
+            text("SELECT * FROM csmap_share_published_contexts(:s)"), sid
+        )
+    ]
+    marks = list(
+        session.execute(text("SELECT * FROM csmap_share_published_marks(:s)"), sid).scalars()
     )
     source = session.execute(text("SELECT csmap_share_source_name(:s)"), sid).scalar_one()
+    profile = releases[-1].profile if releases else share_profile(share)
+    cursor = share.period_from
+    for r in releases:
+        cursor = r.end if r.start == cursor else cursor
+    complete = bool(releases) and cursor == (share.period_to or releases[-1].end)
     return Publication(
         share_id=str(share.id),
         source=source,
@@ -126,17 +194,84 @@ def publish(session: Session, share: Share, now: datetime | None = None) -> Publ
         cells=cells,
         contexts=contexts,
         vehicle_marks=marks,
+        releases=releases,
+        complete=complete,
     )
+
+
+def tile_period(session: Session, share: Share, asked: str | None) -> str:
+    """The published period a shared tile draws: the one asked for, else the latest."""
+    periods = [
+        p
+        for (p,) in session.execute(
+            text("SELECT period FROM csmap_share_publications(:s)"), {"s": str(share.id)}
+        )
+    ]
+    if asked is None:
+        return periods[-1] if periods else ""
+    if asked not in periods:
+        raise ApiError(
+            422, "invalid", "period: not a published period of this share", {"period": asked}
+        )
+    return asked
+
+
+def heatmap(
+    pub: Publication,
+    period: str | None,
+    bandwidth: str,
+    service_area: tuple[float, float, float, float],
+    srid: int,
+) -> dict[str, Any]:
+    """A server-side kernel density surface of one published period: its only input is the
+    published cells' centres and counts (a client-side heatmap of points would be a leak)."""
+    periods = [r.period for r in pub.releases]
+    chosen = period or (periods[-1] if periods else "")
+    if period is not None and period not in periods:
+        raise ApiError(
+            422, "invalid", "period: not a published period of this share", {"period": period}
+        )
+    if not bandwidth.isdigit() or not 100 <= int(bandwidth) <= 2000:
+        raise ApiError(
+            422, "invalid", "bandwidth: metres, 100 to 2000", {"bandwidth": "metres, 100 to 2000"}
+        )
+    cells = [c for c in pub.cells if c.period == chosen]
+    if any(isinstance(c.count, str) for c in cells):
+        raise ApiError(
+            422,
+            "invalid",
+            "period: a banded share is shown by cells, not as a heatmap",
+            {"period": chosen},
+        )
+    lons, lats, weights = heatmap_points(cells)
+    body = density_geojson(lons, lats, weights, service_area, srid, float(bandwidth))
+    return {**body, "share": pub.metadata(), "period": chosen}
+
+
+def cells_geojson(pub: Publication, cells: list[PublishedCell] | None = None) -> dict[str, Any]:
+    """Published cells as GeoJSON, each period drawn with the profile it was published with."""
+    chosen = pub.cells if cells is None else cells
+    doc = to_geojson([], pub.profile)
+    for release in pub.releases:
+        part = [c for c in chosen if c.period == release.period]
+        if part:
+            doc["features"] += to_geojson(part, release.profile)["features"]
+    return doc
 
 
 def layer_geojson(pub: Publication) -> dict[str, Any]:
     """The share's map layer: published cells, shared contexts and masked marks, labelled."""
-    doc = to_geojson(pub.cells, pub.profile)
+    doc = cells_geojson(pub)
     doc["share"] = pub.metadata()
     doc["periods_published"] = sorted({c.period for c in pub.cells})
+    doc["releases"] = [r.metadata() for r in pub.releases]
     doc["contexts"] = contexts_geojson(pub.contexts)
     doc["vehicle_marks"] = pub.vehicle_marks
     return doc
+
+
+def _resolutions(pub: Publication) -> list[int]:
+    return sorted({r.profile.resolution for r in pub.releases} or {pub.profile.resolution})
 
 
 def area_totals(session: Session, pub: Publication, set_slug: str) -> dict[str, Any]:
@@ -156,12 +291,12 @@ def area_totals(session: Session, pub: Publication, set_slug: str) -> dict[str, 
             "SELECT a.id, a.code, a.name, ST_AsGeoJSON(ST_SimplifyPreserveTopology(a.geom,"
             " 0.0001), 6), array_agg(ca.cell), bool_and(sc.cell IS NOT NULL)"
             " FROM boundary_set b JOIN area a ON a.boundary_set_id = b.id"
-            " JOIN cell_area ca ON ca.area_id = a.id AND ca.res = :r"
+            " JOIN cell_area ca ON ca.area_id = a.id AND ca.res = ANY(:r)"
             " LEFT JOIN share_cell sc ON sc.share_id = :s AND sc.cell = ca.cell"
             " WHERE b.slug = :slug AND b.is_current"
             " GROUP BY a.id HAVING bool_or(sc.cell IS NOT NULL) ORDER BY a.code"
         ),
-        {"r": pub.profile.resolution, "s": pub.share_id, "slug": set_slug},
+        {"r": _resolutions(pub), "s": pub.share_id, "slug": set_slug},
     ).all()
     name = session.execute(
         text("SELECT name FROM boundary_set WHERE slug = :s AND is_current"), {"s": set_slug}
@@ -204,12 +339,24 @@ EXPORT_TYPES = {
 }
 
 
-EXPORT_FIELDS = ["share_id", "source", "tier", "period", "cell", "count", "precision", "expires_at"]
+EXPORT_FIELDS = [
+    "share_id",
+    "source",
+    "tier",
+    "period",
+    "cell",
+    "count",
+    "precision",
+    "published_at",
+    "expires_at",
+]
 
 
 def _rows(pub: Publication) -> list[dict[str, Any]]:
-    """One row per published cell-period, each carrying the share's terms."""
+    """One row per published cell-period, each carrying the share's terms and its period's
+    precision and publication time."""
     meta = pub.metadata()
+    releases = {r.period: r for r in pub.releases}
     return [
         {
             "share_id": meta["share_id"],
@@ -218,7 +365,8 @@ def _rows(pub: Publication) -> list[dict[str, Any]]:
             "period": c.period,
             "cell": str(c.cell),
             "count": c.count,
-            "precision": meta["precision"],
+            "precision": releases[c.period].precision,
+            "published_at": releases[c.period].published_at.isoformat(),
             "expires_at": meta["expires_at"],
         }
         for c in pub.cells
@@ -243,9 +391,10 @@ def export(pub: Publication, fmt: str) -> bytes:
 
 def _geopackage(pub: Publication) -> bytes:
     import geopandas as gpd
+    import pyogrio
     from shapely.geometry import Point, shape
 
-    doc = to_geojson(pub.cells, pub.profile)
+    doc = cells_geojson(pub)
     rows = _rows(pub)
     geoms = [shape(f["geometry"]) for f in doc["features"]]
     cells = gpd.GeoDataFrame(rows, columns=EXPORT_FIELDS, geometry=geoms, crs="EPSG:4326")
@@ -268,6 +417,10 @@ def _geopackage(pub: Publication) -> bytes:
         geometry=[Point(c.lon, c.lat) for c in pub.contexts],
         crs="EPSG:4326",
     )
+    # GDAL stamps each layer with the current time unless told otherwise: the latest
+    # publication's time keeps a re-fetched GeoPackage byte-identical.
+    stamp = pub.releases[-1].published_at if pub.releases else pub.expires_at
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": stamp.strftime("%Y-%m-%dT%H:%M:%SZ")})
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "share.gpkg"
         cells.to_file(path, layer="cells", driver="GPKG", engine="pyogrio")

@@ -9,7 +9,9 @@ recipients' feet. What a share publishes is built in :mod:`webmap.services.share
 
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
 import uuid
 from dataclasses import asdict
 from datetime import UTC, date, datetime, time, timedelta
@@ -44,6 +46,7 @@ class ShareIn(BaseModel):
     recipient_agencies: list[str] = Field(default_factory=list, max_length=20)
     panel_id: uuid.UUID | None = None
     external_name: str | None = Field(default=None, max_length=200)
+    external_organisation: str | None = Field(default=None, max_length=200)
     areas: list[uuid.UUID] = Field(min_length=1, max_length=200)
     buffer_rings: int = Field(default=0, ge=0, le=2)
     layers: list[Literal["observations", "contexts", "vehicles"]] = Field(min_length=1)
@@ -125,10 +128,32 @@ def period_bounds(terms: ShareIn, profile: TierProfile) -> tuple[date, date | No
 # -- recipients and cells -------------------------------------------------------------------
 
 
+_NOISE_WORDS = frozenset({"the", "ltd", "limited", "plc", "llp", "co", "company", "inc"})
+
+
+def audience_name(value: str) -> str:
+    """A name or organisation as one audience is matched on: case, accents' width, punctuation,
+    spacing and company suffixes do not make a different audience.
+
+    >>> audience_name("  Wrenmouth Coastal Buses Ltd.") == audience_name("wrenmouth coastal-buses")
+    True
+    """
+    folded = unicodedata.normalize("NFKC", value).casefold()
+    words = re.sub(r"[\W_]+", " ", folded).split()
+    return " ".join(w for w in words if w not in _NOISE_WORDS)
+
+
+def external_key(name: str, organisation: str) -> str:
+    """The stored key of a named external recipient: its normalised name and organisation."""
+    return f"{audience_name(name)}|{audience_name(organisation)}"
+
+
 def _recipient_agencies(session: Session, terms: ShareIn, own: str) -> list[str]:
     if terms.recipient_kind == "external":
-        if not terms.external_name:
+        if not terms.external_name or not audience_name(terms.external_name):
             raise _invalid("external_name", "name the external recipient")
+        if not terms.external_organisation or not audience_name(terms.external_organisation):
+            raise _invalid("external_organisation", "name the recipient's organisation")
         return []
     if terms.recipient_kind == "panel":
         if terms.panel_id is None:
@@ -159,6 +184,11 @@ def _recipient_agencies(session: Session, terms: ShareIn, own: str) -> list[str]
     if own in ids:
         raise _invalid("recipient_agencies", "an agency does not share with itself")
     return ids
+
+
+#: The lattice resolutions a share of each tier may be published at: its floor's and coarser
+#: ones, so a share still finds its cells if the source later coarsens its profile.
+SHARE_RESOLUTIONS = {"B": (8, 7), "C": (7,)}
 
 
 def share_cells(
@@ -193,29 +223,39 @@ def share_cells(
     return sorted(cells)
 
 
-def _one_profile_per_audience(
-    session: Session, recipients: list[str], profile: TierProfile
+def _one_tier_per_audience(
+    session: Session, recipients: list[str], terms: ShareIn, tier: str
 ) -> None:
-    """Refuse a share that would give an agency two profiles of the same source's data.
+    """Refuse a share that would give an audience a second tier of the same source's data.
 
-    Two profiles (say, tier B by month at res 8 and tier C by quarter at res 7) are suppressed
-    independently, so one can be subtracted from the other to reveal suppressed cells. An
-    audience therefore receives one profile of each source at a time.
+    Tier B and tier C are suppressed independently (res 8 by month against res 7 by quarter),
+    so one can be subtracted from the other to reveal suppressed cells. An audience — an
+    agency, the member agencies of a panel, a named external recipient (matched on its
+    normalised name or its organisation) — therefore receives one tier from a source, ever:
+    revoked and expired shares count, because a recipient keeps what it downloaded.
     """
-    if not recipients:
+    name = org = None
+    if terms.recipient_kind == "external":
+        name = audience_name(terms.external_name or "")
+        org = audience_name(terms.external_organisation or "")
+    if not recipients and name is None:
         return
-    # A SECURITY DEFINER function (revision 0007): a trainer making a tier C pack may not
-    # read its agency's other shares, but one audience must still get one profile.
+    # A SECURITY DEFINER function: a trainer making a tier C pack may not read its agency's
+    # other shares, but one audience must still get one tier.
     rows = session.execute(
-        text("SELECT id, profile, tier FROM csmap_share_audience_profiles(CAST(:rec AS uuid[]))"),
-        {"rec": recipients},
+        text(
+            "SELECT id, tier FROM csmap_share_audience_tiers("
+            "CAST(:rec AS uuid[]), CAST(:name AS text), CAST(:org AS text))"
+        ),
+        {"rec": recipients, "name": name, "org": org},
     ).all()
-    for share_id, settings, tier in rows:
-        if profile_from_json(tier, settings) != profile:
+    for share_id, other in rows:
+        if other != tier:
             raise _invalid(
                 "tier",
-                f"a recipient already has share {share_id} from your agency under another"
-                " profile; one audience receives one profile (revoke that share first)",
+                f"this audience already has share {share_id} from your agency at tier {other};"
+                " one audience receives one tier from a source, even after a share is revoked"
+                " or expires",
             )
 
 
@@ -234,8 +274,11 @@ def create_share(session: Session, user: Any, terms: ShareIn) -> Share:
         raise _invalid("layers", f"tier {terms.tier} never shows vehicles")
     start, end = period_bounds(terms, profile)
     recipients = _recipient_agencies(session, terms, own)
-    cells = share_cells(session, terms.areas, profile.resolution, terms.buffer_rings)
-    _one_profile_per_audience(session, recipients, profile)
+    cells = {
+        res: share_cells(session, terms.areas, res, terms.buffer_rings)
+        for res in sorted({profile.resolution, *SHARE_RESOLUTIONS[terms.tier]})
+    }
+    _one_tier_per_audience(session, recipients, terms, terms.tier)
     now = datetime.now(UTC)
     active = terms.tier == "B"
     share = Share(
@@ -246,7 +289,16 @@ def create_share(session: Session, user: Any, terms: ShareIn) -> Share:
         resolution=profile.resolution,
         recipient_kind=terms.recipient_kind,
         panel_id=terms.panel_id if terms.recipient_kind == "panel" else None,
-        external_name=terms.external_name if terms.recipient_kind == "external" else None,
+        external_name=(
+            f"{terms.external_name}, {terms.external_organisation}"
+            if terms.recipient_kind == "external"
+            else None
+        ),
+        external_key=(
+            external_key(terms.external_name or "", terms.external_organisation or "")
+            if terms.recipient_kind == "external"
+            else None
+        ),
         layers=sorted(set(terms.layers), key=LAYERS.index),
         buffer_rings=terms.buffer_rings,
         period_from=start,
@@ -273,17 +325,21 @@ def create_share(session: Session, user: Any, terms: ShareIn) -> Share:
         text("INSERT INTO share_area (share_id, area_id) SELECT :s, unnest(:a)"),
         {**params, "a": sorted(set(terms.areas))},
     )
-    session.execute(
-        text("INSERT INTO share_cell (share_id, cell) SELECT :s, unnest(CAST(:c AS bigint[]))"),
-        {**params, "c": cells},
-    )
+    for res, res_cells in cells.items():
+        session.execute(
+            text(
+                "INSERT INTO share_cell (share_id, cell, res)"
+                " SELECT :s, unnest(CAST(:c AS bigint[])), :r"
+            ),
+            {**params, "c": res_cells, "r": res},
+        )
     audit.record(
         session,
         "share.create",
         object_type="share",
         object_ids=[share.id],
         subject_agency_id=user.agency_id,
-        details={"tier": terms.tier, "count": len(cells)},
+        details={"tier": terms.tier, "count": len(cells[profile.resolution])},
         user_id=user.id,
         agency_id=user.agency_id,
     )

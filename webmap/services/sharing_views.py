@@ -4,6 +4,7 @@ pages and the external link alike, so each rule is written once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -109,14 +110,46 @@ def own_share(session: Session, share_id: str, user: Any) -> Share:
     return share
 
 
-def read_publication(
-    session: Session, share_id: str, user: Any | None, action: str | None, fmt: str | None = None
-) -> Publication:
-    """The share's publication for a reader: 404 if not theirs to see, 410 once it is no
-    longer in force (revoked, expired, pending, rejected); audited as ``action`` (tiles,
-    dozens per view, pass None)."""
+def refuse_unknown(args: Mapping[str, str], allowed: Iterable[str] = ()) -> None:
+    """422 naming the first query parameter a shared route does not take: a shared output is
+    whole published cells and periods, so nothing may look as if it filtered them."""
+    unknown = sorted(set(args) - set(allowed))
+    if unknown:
+        raise ApiError(
+            422,
+            "invalid",
+            f"{unknown[0]}: this shared output takes no such parameter",
+            {name: "no such parameter" for name in unknown},
+        )
+
+
+def live_share(
+    session: Session,
+    share_id: str,
+    user: Any | None,
+    session_factory: Callable[[], Session] | None = None,
+) -> Share:
+    """A share its reader may read now: 404 if not theirs to see, 410 once no longer in force
+    (revoked, expired, pending, rejected). Its due periods are written to the ledger first,
+    each committed before anything is shown."""
     share = sharing.get_share(session, share_id)
     sharing.require_live(share, str(user.agency_id) if user is not None else None)
+    if session_factory is not None:
+        share_output.publish_due(share, session_factory)
+    return share
+
+
+def read_publication(
+    session: Session,
+    share_id: str,
+    user: Any | None,
+    action: str | None,
+    fmt: str | None = None,
+    session_factory: Callable[[], Session] | None = None,
+) -> Publication:
+    """The share's publication for a reader (see :func:`live_share`), read from the ledger;
+    audited as ``action`` (tiles, dozens per view, pass None)."""
+    share = live_share(session, share_id, user, session_factory)
     pub = share_output.publish(session, share)
     if action is None:
         return pub

@@ -25,7 +25,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import text
 
-from webmap.db import get_session
+from webmap.db import get_session, side_sessions
 from webmap.errors import ApiError
 from webmap.models_packs import BriefingPack
 from webmap.packs.inspect import render_page_png
@@ -275,7 +275,14 @@ def _change(pack_id: str, what: str, approve: bool | None) -> Any:
             packs.withdraw(session, current_user, pack, request.form.get("reason", ""))
             message = "Pack withdrawn: its files and link no longer work."
         else:
-            packs.decide(session, current_user, pack, approve, request.form.get("note", ""))
+            packs.decide(
+                session,
+                current_user,
+                pack,
+                approve,
+                request.form.get("note", ""),
+                side_sessions(),
+            )
             message = "Pack approved: it passed its checks and is ready to download."
             if not approve:
                 message = "Pack rejected."
@@ -337,7 +344,7 @@ def preview(scope: frozenset[str], pack_id: str) -> Response:
         png = render_page_png(pack.pdf, 0, scale=1.5)
     else:
         share = packs.share_of(session, pack)
-        content, _pub = build_content(session, pack, share, packs.today())
+        content, _pub = build_content(session, pack, share, packs.today(), side_sessions())
         png = render_map_png(content, width=1600, height=1020)  # as on page 1
     resp = Response(png, mimetype="image/png")
     resp.headers["Cache-Control"] = "no-store"

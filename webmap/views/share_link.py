@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 
-from webmap.db import DbContext, get_session, set_request_context
+from webmap.db import DbContext, get_session, set_request_context, side_sessions
 from webmap.errors import ApiError
 from webmap.services import geodata, share_output, sharing, sharing_views
 from webmap.services.share_output import Publication
@@ -21,7 +21,9 @@ bp = Blueprint("share_link", __name__, url_prefix="/s")
 
 
 def _checked(token: str) -> str:
-    """The id of the live share this token is a current link to; 404 or 410 otherwise."""
+    """The id of the live share this token is a current link to; 404 or 410 otherwise.
+    A link's routes take no query parameters: 422 names any."""
+    sharing_views.refuse_unknown(request.args)
     share_id, nonce = sharing.read_link(token, current_app.config["SECRET_KEY"])
     # Tell the database which share this request holds a verified link for (RLS).
     set_request_context(DbContext(link_share=share_id))
@@ -34,7 +36,9 @@ def _checked(token: str) -> str:
 
 def _publication(token: str, action: str, fmt: str | None = None) -> Publication:
     share_id = _checked(token)
-    return sharing_views.read_publication(get_session(), share_id, None, action, fmt)
+    return sharing_views.read_publication(
+        get_session(), share_id, None, action, fmt, side_sessions()
+    )
 
 
 @bp.get("/<token>")
@@ -44,6 +48,8 @@ def page(token: str) -> Any:
     except ApiError as exc:
         if exc.status == 410:
             return render_template("shares/gone.html", message=exc.message), 410
+        if exc.status == 422:
+            raise
         abort(404)
     return render_template("shares/link.html", pub=pub, token=token)
 

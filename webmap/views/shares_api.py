@@ -6,10 +6,13 @@ views only authorise, audit and answer.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_login import current_user
 
-from webmap.db import get_session
+from webmap import get_settings
+from webmap.db import get_session, side_sessions
 from webmap.errors import ApiError
 from webmap.policy import permission
 from webmap.schemas import validated
@@ -83,12 +86,17 @@ def link(scope: frozenset[str], share_id: str) -> Response:
     )
 
 
+def _read(share_id: str, action: str | None, fmt: str | None = None) -> Any:
+    sharing_views.refuse_unknown(request.args)
+    return sharing_views.read_publication(
+        get_session(), share_id, current_user, action, fmt, side_sessions()
+    )
+
+
 @bp.get("/shares/<share_id>/layer")
 @permission("shared_layer", "read")
 def layer(scope: frozenset[str], share_id: str) -> Response:
-    session = get_session()
-    pub = sharing_views.read_publication(session, share_id, current_user, "share.view")
-    resp = jsonify(share_output.layer_geojson(pub))
+    resp = jsonify(share_output.layer_geojson(_read(share_id, "share.view")))
     resp.mimetype = GEOJSON
     return resp
 
@@ -96,9 +104,31 @@ def layer(scope: frozenset[str], share_id: str) -> Response:
 @bp.get("/shares/<share_id>/areas/<slug>")
 @permission("shared_layer", "read")
 def areas(scope: frozenset[str], share_id: str, slug: str) -> Response:
+    pub = _read(share_id, "share.view")
+    resp = jsonify(share_output.area_totals(get_session(), pub, slug))
+    resp.mimetype = GEOJSON
+    return resp
+
+
+@bp.get("/shares/<share_id>/heatmap")
+@permission("shared_layer", "read")
+def heatmap(scope: frozenset[str], share_id: str) -> Response:
+    """A kernel density surface of one published period (?period=, default the latest),
+    computed on the server from the published cells' counts — never from points."""
+    sharing_views.refuse_unknown(request.args, ("period", "bandwidth"))
     session = get_session()
-    pub = sharing_views.read_publication(session, share_id, current_user, "share.view")
-    resp = jsonify(share_output.area_totals(session, pub, slug))
+    pub = sharing_views.read_publication(
+        session, share_id, current_user, "share.view", None, side_sessions()
+    )
+    settings = get_settings()
+    body = share_output.heatmap(
+        pub,
+        request.args.get("period"),
+        request.args.get("bandwidth", "400"),
+        settings.service_area,
+        settings.projected_srid,
+    )
+    resp = jsonify(body)
     resp.mimetype = GEOJSON
     return resp
 
@@ -108,28 +138,21 @@ def areas(scope: frozenset[str], share_id: str, slug: str) -> Response:
 def export(scope: frozenset[str], share_id: str, fmt: str) -> Response:
     if fmt not in share_output.EXPORT_TYPES:
         raise ApiError(404, "not_found", "No such export format (geojson, csv or gpkg).")
-    session = get_session()
-    pub = sharing_views.read_publication(session, share_id, current_user, "share.export", fmt)
-    return sharing_views.download(pub, fmt)
+    return sharing_views.download(_read(share_id, "share.export", fmt), fmt)
 
 
 @bp.get("/shares/<share_id>/tiles/<int:z>/<int:x>/<int:y>.mvt")
 @permission("shared_layer", "read")
 def tile(scope: frozenset[str], share_id: str, z: int, x: int, y: int) -> Response:
     """A vector tile of the share's published cells for one period (?period=, default the
-    latest published). Not audited tile by tile; the layer read is."""
+    latest published), read from the ledger. Not audited tile by tile; the layer read is."""
+    sharing_views.refuse_unknown(request.args, ("period",))
     if not (0 <= z <= 20 and 0 <= x < 2**z and 0 <= y < 2**z):
         raise ApiError(404, "not_found", "No such tile.")
     session = get_session()
-    pub = sharing_views.read_publication(session, share_id, current_user, None)
-    periods = sorted({c.period for c in pub.cells})
-    period = request.args.get("period") or (periods[-1] if periods else "")
-    if periods and period not in periods:
-        raise ApiError(
-            422, "invalid", "period: not a published period of this share", {"period": period}
-        )
-    cells = [(c.cell, c.count) for c in pub.cells if c.period == period]
-    body = shared_tile(session, cells, pub.profile.resolution, z, x, y)
+    share = sharing_views.live_share(session, share_id, current_user, side_sessions())
+    period = share_output.tile_period(session, share, request.args.get("period"))
+    body = shared_tile(session, str(share.id), period, z, x, y)
     resp = Response(body, mimetype="application/vnd.mapbox-vector-tile")
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
