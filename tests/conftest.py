@@ -223,6 +223,30 @@ def make_user(owner_session_factory: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
+def make_agency(owner_session_factory: Any) -> Any:
+    """Factory: a new agency of ``kind`` with a unique slug and name; returns the slug.
+
+    Tests that publish an agency's data use one of their own: the publication ledger writes
+    each period once, so an agency whose periods another test has read would show that
+    test's publication, not this one's records.
+    """
+    from sqlalchemy import text
+
+    def make(kind: str = "police", label: str = "Test") -> str:
+        key = uuid.uuid4().hex[:8]
+        slug = f"{kind.replace('_', '-')}-{key}"
+        with owner_session_factory() as s:
+            s.execute(
+                text("INSERT INTO agency (slug, name, kind) VALUES (:s, :n, :k)"),
+                {"s": slug, "n": f"{label} {kind.replace('_', ' ')} {key}", "k": kind},
+            )
+            s.commit()
+        return slug
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def sign_in(owner_session_factory: Any) -> Any:
     """Sign ``user`` in on ``client`` through the real forms (password, then TOTP)."""
     import pyotp

@@ -216,7 +216,7 @@ def serve(host: str, port: int, workers: int) -> None:
 
 
 # Sub-command groups live in their own modules; importing them registers them on ``main``.
-from webmap import cli_admin, cli_import, cli_profiles  # noqa: E402, F401
+from webmap import cli_admin, cli_import, cli_profiles, cli_publications  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,7 +1,8 @@
 """`csmap profiles`: an agency's tier profiles — tightened, never below the floors (as owner).
 
-A profile is data (``agency_profile``); a new share freezes the agency's profile of its tier.
-Tightening after shares exist changes only new shares: revoke and re-make a share to apply it.
+A profile is data (``agency_profile``). Each period is published once, with the profile in
+force then (see ``csmap publications``): tightening applies to every period not yet published,
+for every share, and never changes a period already published.
 """
 
 from __future__ import annotations

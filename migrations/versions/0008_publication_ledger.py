@@ -186,10 +186,12 @@ BEGIN
   IF TG_OP = 'TRUNCATE' AND current_setting('csmap.demo_reset', true) = 'on' THEN
     RETURN NULL;
   END IF;
-  IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'publication' AND OLD.sha256 = ''
-     AND current_setting('csmap.sealing', true) = OLD.id::text
-     AND (to_jsonb(NEW) - 'sha256') = (to_jsonb(OLD) - 'sha256') THEN
-    RETURN NEW;
+  -- Sealing: the write function sets the hash of the row it has just inserted, once.
+  IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'publication' THEN
+    IF OLD.sha256 = '' AND current_setting('csmap.sealing', true) = OLD.id::text
+       AND (to_jsonb(NEW) - 'sha256') = (to_jsonb(OLD) - 'sha256') THEN
+      RETURN NEW;
+    END IF;
   END IF;
   RAISE EXCEPTION 'csmap: publications are written once and never changed'
     USING ERRCODE = 'insufficient_privilege';

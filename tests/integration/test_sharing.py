@@ -1,7 +1,11 @@
 """Shares against the real database: a police analyst shares tier B with health over the
-health area; what health sees is exactly the redaction module's publication of police's
+health area; what health sees is exactly the redaction module's publication of the force's
 observations in that area's whole cells, nothing outside it, no sentinel, no coordinate of a
-non-public record; revoked and expired shares answer 410; terms are checked field by field."""
+non-public record; revoked and expired shares answer 410; terms are checked field by field.
+
+The source is a police force of this module's own (``source``): the publication ledger writes
+each period once, so a force whose periods other tests have already read would show their
+publication, not the records planted here."""
 
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from spatial.cells import cell_key
 from spatial.redaction import FLOORS, ObservationFact, publish_cells
 from spatial.vocabulary import CONTEXT_KINDS
 from tests.conftest import TestUser, pg_url
+from tests.factories import add_observations, scatter
 from tests.integration.sentinels import Sentinels, plant
 from tests.integration.test_recording_api import Api
 
@@ -43,6 +48,16 @@ def api(app: Flask, make_user: Any, sign_in: Any) -> Any:
         return Api(sign_in(app.test_client(), user), user)
 
     return make
+
+
+@pytest.fixture(scope="module")
+def source(make_agency: Any, owner_session_factory: Any) -> str:
+    """A police force of this module's own, with a year of scattered records in the west of
+    the town (some cells pass k, most do not) besides the planted ones."""
+    slug: str = make_agency("police", "Sharing test")
+    background = scatter(SPOT, datetime(2025, 11, 2, tzinfo=UTC), 11, 160, seed=11)
+    add_observations(owner_session_factory, slug, background)
+    return slug
 
 
 @pytest.fixture(scope="module")
@@ -79,16 +94,18 @@ def _terms(areas: list[str], **over: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def planted(api: Any) -> dict[str, Any]:
-    """Police records at SPOT carrying sentinels: a cluster big enough to be published."""
+def planted(api: Any, source: str) -> dict[str, Any]:
+    """The force's records at SPOT carrying sentinels: a cluster big enough to be published."""
     when = datetime(2026, 9, 10, 20, tzinfo=UTC)
-    coords = plant(api("police", "analyst"), SENTINELS, SPOT, reports=8, people=4, first=when)
+    coords = plant(api(source, "analyst"), SENTINELS, SPOT, reports=8, people=4, first=when)
     return {"coords": coords}
 
 
 @pytest.fixture(scope="module")
-def share(api: Any, health_areas: list[str], planted: dict[str, Any]) -> dict[str, Any]:
-    police = api("police", "analyst")
+def share(
+    api: Any, source: str, health_areas: list[str], planted: dict[str, Any]
+) -> dict[str, Any]:
+    police = api(source, "analyst")
     resp = police("POST", "/api/v1/shares", _terms(health_areas))
     assert resp.status_code == 201, resp.get_json()
     body: dict[str, Any] = resp.get_json()
@@ -105,7 +122,7 @@ def _scan(blob: bytes, coords: list[str]) -> None:
 
 
 def test_health_sees_exactly_the_publication_of_its_area(
-    api: Any, share: dict[str, Any], owner_conn: psycopg.Connection[Any]
+    api: Any, source: str, share: dict[str, Any], owner_conn: psycopg.Connection[Any]
 ) -> None:
     health = api("health", "practitioner")
     doc = health("GET", f"/api/v1/shares/{share['id']}/layer").get_json()
@@ -115,10 +132,10 @@ def test_health_sees_exactly_the_publication_of_its_area(
     # Recompute from the raw rows as the owner, through the same module.
     rows = owner_conn.execute(
         """SELECT o.cell_r9, o.occurred_at, o.young_person_refs FROM observation o
-           JOIN agency a ON a.id = o.agency_id AND a.slug = 'police'
+           JOIN agency a ON a.id = o.agency_id AND a.slug = %s
            WHERE o.deleted_at IS NULL AND o.occurred_at >= '2024-11-01'
              AND o.cell_r8 IN (SELECT cell FROM share_cell WHERE share_id = %s AND res = 8)""",
-        (share["id"],),
+        (source, share["id"]),
     ).fetchall()
     facts = [ObservationFact(c, t, "", tuple(r), "", "", None, 0, 0) for c, t, r in rows]
     want = {
@@ -127,7 +144,7 @@ def test_health_sees_exactly_the_publication_of_its_area(
     }
     got = {(f["properties"]["cell"], f["properties"]["period"], f["properties"]["count"])
            for f in doc["features"]}  # fmt: skip
-    assert got == want and len(got) > 20
+    assert got == want and len(got) > 5
     assert min(n for *_, n in got) >= 5
     # Nothing outside the share's area: every published cell is one of the health area's.
     health_cells = {
@@ -245,19 +262,20 @@ def test_boundary_totals_are_sums_of_published_cells(
     assert sums[0] == sums[1] == sum(n for (c, p), n in cells.items() if p == "2026-09")
 
 
-def test_who_may_see_a_share(api: Any, share: dict[str, Any]) -> None:
+def test_who_may_see_a_share(api: Any, source: str, share: dict[str, Any]) -> None:
     url = f"/api/v1/shares/{share['id']}/layer"
-    assert api("police", "practitioner")("GET", url).status_code == 200  # source preview
+    assert api(source, "practitioner")("GET", url).status_code == 200  # source preview
     assert api("health", "practitioner")("GET", url).status_code == 200
-    for agency, role in [("education", "analyst"), ("bus", "trainer"), ("social_care", "analyst")]:
+    others = [("education", "analyst"), ("bus", "trainer"), ("social_care", "analyst")]
+    for agency, role in [*others, ("police", "analyst")]:
         assert api(agency, role)("GET", url).status_code in {403, 404}
     assert api("health", "trainer")("GET", url).status_code == 403
 
 
 def test_revoked_and_expired_shares_are_gone(
-    api: Any, health_areas: list[str], owner_conn: psycopg.Connection[Any]
+    api: Any, source: str, health_areas: list[str], owner_conn: psycopg.Connection[Any]
 ) -> None:
-    police, health = api("police", "analyst"), api("health", "analyst")
+    police, health = api(source, "analyst"), api("health", "analyst")
     made = police("POST", "/api/v1/shares", _terms(health_areas, layers=["observations"]))
     sid = made.get_json()["id"]
     url = f"/api/v1/shares/{sid}/layer"
@@ -289,7 +307,9 @@ def test_revoked_and_expired_shares_are_gone(
     assert actions[0] == "share.create" and "share.view" in actions and "share.revoke" in actions
 
 
-def test_tier_c_needs_a_second_person(api: Any, owner_conn: psycopg.Connection[Any]) -> None:
+def test_tier_c_needs_a_second_person(
+    api: Any, source: str, owner_conn: psycopg.Connection[Any]
+) -> None:
     wards = [
         str(a)
         for (a,) in owner_conn.execute(
@@ -297,7 +317,7 @@ def test_tier_c_needs_a_second_person(api: Any, owner_conn: psycopg.Connection[A
             " WHERE b.slug = 'wards'"
         )
     ]
-    police = api("police", "analyst")
+    police = api(source, "analyst")
     terms = _terms(
         wards,
         tier="C",
@@ -315,7 +335,7 @@ def test_tier_c_needs_a_second_person(api: Any, owner_conn: psycopg.Connection[A
     assert made.get_json()["state"] == "pending"
     own = police("POST", f"/api/v1/shares/{sid}/decision", {"approve": True})
     assert own.status_code == 422 and "approver" in own.get_json()["error"]["fields"]
-    chair = api("police", "panel_chair")
+    chair = api(source, "panel_chair")
     assert chair("POST", f"/api/v1/shares/{sid}/decision", {"approve": True}).status_code == 200
     # The external recipient's signed link: no sign-in, tier C only, 410 once revoked.
     link = police("GET", f"/api/v1/shares/{sid}/link").get_json()["url"]
@@ -341,7 +361,7 @@ def test_tier_c_needs_a_second_person(api: Any, owner_conn: psycopg.Connection[A
     [
         ({"areas": ["00000000-0000-0000-0000-000000000000"]}, "areas"),
         ({"areas": []}, "areas"),
-        ({"recipient_agencies": ["police"]}, "recipient_agencies"),
+        ({"recipient_agencies": ["__source__"]}, "recipient_agencies"),
         ({"recipient_agencies": ["nobody"]}, "recipient_agencies"),
         ({"tier": "C", "period_from": "2025-02", "layers": ["observations"]}, "period_from"),
         ({"tier": "C", "layers": ["vehicles"]}, "layers"),
@@ -360,6 +380,7 @@ def test_tier_c_needs_a_second_person(api: Any, owner_conn: psycopg.Connection[A
 )
 def test_bad_terms_name_the_field_and_write_nothing(
     api: Any,
+    source: str,
     share: dict[str, Any],
     health_areas: list[str],
     owner_conn: psycopg.Connection[Any],
@@ -367,15 +388,21 @@ def test_bad_terms_name_the_field_and_write_nothing(
     field: str,
 ) -> None:
     before = owner_conn.execute("SELECT count(*) FROM share").fetchone()
+    if change.get("recipient_agencies") == ["__source__"]:
+        change = {"recipient_agencies": [source]}
     terms = {**_terms(health_areas), **change}
-    resp = api("police", "analyst")("POST", "/api/v1/shares", terms)
+    resp = api(source, "analyst")("POST", "/api/v1/shares", terms)
     assert resp.status_code == 422, resp.get_json()
     assert field in resp.get_json()["error"]["fields"]
     assert owner_conn.execute("SELECT count(*) FROM share").fetchone() == before
 
 
 def test_an_agency_tightens_its_profile_never_loosens_it(
-    api: Any, test_db: dict[str, str], health_areas: list[str]
+    api: Any,
+    test_db: dict[str, str],
+    health_areas: list[str],
+    make_agency: Any,
+    owner_session_factory: Any,
 ) -> None:
     from click.testing import CliRunner
 
@@ -386,20 +413,25 @@ def test_an_agency_tightens_its_profile_never_loosens_it(
     def profiles(*args: str) -> Any:
         return runner.invoke(main, ["profiles", *args], env=env)
 
-    loose = profiles("set", "--agency", "education", "--tier", "B", "k_observations=3")
+    edu = make_agency("education", "Profile test")
+    add_observations(
+        owner_session_factory, edu, scatter(SPOT, datetime(2026, 6, 2, tzinfo=UTC), 3, 200, 5)
+    )
+    loose = profiles("set", "--agency", edu, "--tier", "B", "k_observations=3")
     assert loose.exit_code != 0 and "k_observations: must be at least 5" in loose.output
-    tight = profiles("set", "--agency", "education", "--tier", "B", "k_observations=8")
+    tight = profiles("set", "--agency", edu, "--tier", "B", "k_observations=8")
     assert tight.exit_code == 0 and "counts under 8 hidden" in tight.output
-    back = profiles("set", "--agency", "education", "--tier", "B", "k_observations=6")
+    back = profiles("set", "--agency", edu, "--tier", "B", "k_observations=6")
     assert back.exit_code != 0 and "at least 8" in back.output  # never below its own either
-    assert "tightened" in profiles("show", "--agency", "education").output
-    made = api("education", "analyst")(
+    assert "tightened" in profiles("show", "--agency", edu).output
+    made = api(edu, "analyst")(
         "POST", "/api/v1/shares", _terms(health_areas, layers=["observations"])
     )
     assert made.status_code == 201, made.get_json()
     assert "counts under 8 hidden" in made.get_json()["precision"]
     doc = api("health", "analyst")("GET", f"/api/v1/shares/{made.get_json()['id']}/layer")
-    assert all(f["properties"]["count"] >= 8 for f in doc.get_json()["features"])
+    counts = [f["properties"]["count"] for f in doc.get_json()["features"]]
+    assert counts and min(counts) >= 8
 
 
 @pytest.fixture(scope="module")
@@ -422,7 +454,7 @@ def area_sets(owner_session_factory: Any) -> dict[str, list[str]]:
 @settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_nothing_outside_the_shares_whole_cells_is_published(
-    api: Any, area_sets: dict[str, list[str]], test_db: dict[str, str], data: Any
+    api: Any, source: str, area_sets: dict[str, list[str]], test_db: dict[str, str], data: Any
 ) -> None:
     import h3
 
@@ -431,7 +463,7 @@ def test_nothing_outside_the_shares_whole_cells_is_published(
         st.lists(st.sampled_from(area_sets[slug]), min_size=1, max_size=3, unique=True)
     )
     rings = data.draw(st.integers(0, 2), label="buffer rings")
-    police = api("police", "analyst")
+    police = api(source, "analyst")
     with psycopg.connect(pg_url(test_db["owner"])) as conn:
         core = {
             c
