@@ -17,6 +17,8 @@ from typing import Any
 import psycopg
 import pytest
 from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from spatial.cells import cell_key
 from tests.conftest import TestUser
@@ -370,3 +372,209 @@ def test_the_ledger_is_append_only_and_verified(
         owner_conn.execute("ALTER TABLE publication_cell ENABLE TRIGGER append_only")
         owner_conn.commit()
     assert runner.invoke(main, ["publications", "verify"], env=env).exit_code == 0
+
+
+def _external(areas: list[str], tier: str, name: str, org: str, **over: Any) -> dict[str, Any]:
+    terms = {
+        "tier": tier,
+        "recipient_kind": "external",
+        "recipient_agencies": [],
+        "external_name": name,
+        "external_organisation": org,
+        "layers": ["observations"],
+        "period_from": "2026-04",
+        "period_to": "2026-06",
+    }
+    return _terms(areas, **{**terms, **over})
+
+
+def test_one_audience_one_tier_for_named_external_recipients(
+    api: Any, make_agency: Any, owner_session_factory: Any
+) -> None:
+    slug = make_agency("police", "Audience test")
+    police, chair = api(slug), api(slug, "panel_chair")
+    areas = _health_areas(owner_session_factory)
+    first = police("POST", "/api/v1/shares", _external(areas, "C", "Jo Bloggs", "Wrenmouth Taxis"))
+    assert first.status_code == 201, first.get_json()
+    c_id = first.get_json()["id"]
+    assert chair("POST", f"/api/v1/shares/{c_id}/decision", {"approve": True}).status_code == 200
+    # The same person (however written), or anyone of the same organisation: one tier.
+    for name, org in [("jo  BLOGGS.", "Someone else's firm"), ("A N Other", "WRENMOUTH TAXIS LTD")]:
+        again = police("POST", "/api/v1/shares", _external(areas, "B", name, org))
+        assert again.status_code == 422, again.get_json()
+        error = again.get_json()["error"]
+        assert "tier" in error["fields"] and c_id in error["message"]
+    # Revoking does not make a second tier safe: the recipient keeps what it downloaded.
+    revoked = police("POST", f"/api/v1/shares/{c_id}/revoke", {"reason": "Briefing over"})
+    assert revoked.status_code == 200
+    after = police("POST", "/api/v1/shares", _external(areas, "B", "Jo Bloggs", "Wrenmouth Taxis"))
+    assert after.status_code == 422 and c_id in after.get_json()["error"]["message"]
+    # The same tier again is fine, and so is another organisation.
+    same = police("POST", "/api/v1/shares", _external(areas, "C", "Jo Bloggs", "Wrenmouth Taxis"))
+    assert same.status_code == 201, same.get_json()
+    other = police("POST", "/api/v1/shares", _external(areas, "B", "Sam Roe", "Harbour Hotel"))
+    assert other.status_code == 201, other.get_json()
+
+
+def test_one_audience_one_tier_for_agencies_after_revocation_and_expiry(
+    api: Any, make_agency: Any, owner_session_factory: Any, owner_conn: psycopg.Connection[Any]
+) -> None:
+    slug = make_agency("police", "Agency audience")
+    police = api(slug)
+    areas = _health_areas(owner_session_factory)
+    for recipient, end in (("education", "revoke"), ("vcse", "expire")):
+        made = police("POST", "/api/v1/shares", _terms(areas, recipient_agencies=[recipient]))
+        assert made.status_code == 201, made.get_json()
+        sid = made.get_json()["id"]
+        if end == "revoke":
+            police("POST", f"/api/v1/shares/{sid}/revoke", {"reason": "Project finished"})
+        else:
+            owner_conn.execute(
+                "UPDATE share SET expires_at = now() - interval '1 day' WHERE id = %s", (sid,)
+            )
+            owner_conn.commit()
+        c_terms = _terms(
+            areas,
+            tier="C",
+            recipient_agencies=[recipient],
+            layers=["observations"],
+            period_from="2026-01",
+            period_to="2026-06",
+        )
+        refused = police("POST", "/api/v1/shares", c_terms)
+        assert refused.status_code == 422, refused.get_json()
+        assert sid in refused.get_json()["error"]["message"]
+
+
+@pytest.fixture(scope="module")
+def two_tiers(api: Any, make_agency: Any, owner_session_factory: Any) -> dict[str, Any]:
+    """A force of its own with a tier B share to health (three closed months) and an approved
+    tier C share to a named external recipient (two closed quarters), and what both show."""
+    slug = make_agency("police", "Property test")
+    add_observations(
+        owner_session_factory, slug, scatter(SPOT, datetime(2026, 1, 3, tzinfo=UTC), 9, 220, 17)
+    )
+    police, chair, health = api(slug), api(slug, "panel_chair"), api("health")
+    areas = _health_areas(owner_session_factory)
+    b = police("POST", "/api/v1/shares", _terms(areas, period_from="2026-07", period_to="2026-09"))
+    c = police("POST", "/api/v1/shares", _external(areas, "C", "Pat Doe", "Gull Cabs",
+                                                   period_from="2026-01"))  # fmt: skip
+    assert b.status_code == c.status_code == 201, (b.get_json(), c.get_json())
+    c_id = c.get_json()["id"]
+    chair("POST", f"/api/v1/shares/{c_id}/decision", {"approve": True})
+    link = police("GET", f"/api/v1/shares/{c_id}/link").get_json()["url"]
+    link_path = re.sub(r"^https?://[^/]+", "", link)
+    anonymous = health.client.application.test_client()
+    x, y = _tile_of(*SPOT, 12)
+    b_base = f"/api/v1/shares/{b.get_json()['id']}"
+    paths = {
+        "b-layer": (health, f"{b_base}/layer"),
+        "b-wards": (health, f"{b_base}/areas/wards"),
+        "b-csv": (health, f"{b_base}/export.csv"),
+        "b-tile": (health, f"{b_base}/tiles/12/{x}/{y}.mvt?period=2026-08"),
+        "c-layer": (None, f"{link_path}/layer"),
+        "c-csv": (None, f"{link_path}/export.csv"),
+    }
+
+    def snapshot() -> dict[str, bytes]:
+        out = {}
+        for name, (who, path) in paths.items():
+            resp = who("GET", path) if who else anonymous.get(path)
+            assert resp.status_code == 200, (name, resp.status_code)
+            out[name] = resp.data
+        return out
+
+    baseline = snapshot()
+    assert b'"count"' in baseline["b-layer"] and b'"count"' in baseline["c-layer"]
+    with owner_session_factory() as s:
+        from sqlalchemy import text
+
+        agency_id = s.execute(text("SELECT id FROM agency WHERE slug = :s"), {"s": slug}).scalar()
+    return {"police": police, "snapshot": snapshot, "baseline": baseline, "agency": agency_id}
+
+
+_PUBLISHED_DAYS = [datetime(2026, m, d, 20, tzinfo=UTC) for m in (2, 4, 6, 7, 8, 9)
+                   for d in (1, 14, 28)]  # fmt: skip
+_NEAR = st.tuples(st.integers(-30, 30), st.integers(-30, 30)).map(
+    lambda d: (round(SPOT[0] + d[0] * 4e-4, 6), round(SPOT[1] + d[1] * 2.5e-4, 6))
+)
+_OPS = st.one_of(
+    st.tuples(st.just("insert"), st.sampled_from(_PUBLISHED_DAYS), _NEAR,
+              st.integers(1, 5), st.sampled_from(["YP-P1", "YP-P2", "YP-P3"])),
+    st.tuples(st.just("move"), st.integers(0, 10**6), _NEAR),
+    st.tuples(st.just("redate"), st.integers(0, 10**6), st.sampled_from(_PUBLISHED_DAYS)),
+    st.tuples(st.just("delete"), st.integers(0, 10**6)),
+)  # fmt: skip
+
+
+@settings(max_examples=10, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(_OPS, min_size=1, max_size=4))
+def test_changes_to_published_periods_never_change_a_shared_output(
+    two_tiers: dict[str, Any], owner_session_factory: Any, ops: list[tuple[Any, ...]]
+) -> None:
+    from sqlalchemy import text
+
+    police = two_tiers["police"]
+    for op in ops:
+        if op[0] == "insert":
+            _, when, spot, n, ref = op
+            for i in range(n):
+                body = _observation(when + timedelta(minutes=i), spot, ref)
+                assert police("POST", "/api/v1/observations", body).status_code == 201
+            continue
+        with owner_session_factory() as s:
+            live = s.execute(
+                text(
+                    "SELECT id, version FROM observation WHERE agency_id = :a"
+                    " AND deleted_at IS NULL AND occurred_at < '2026-10-01' ORDER BY id"
+                ),
+                {"a": two_tiers["agency"]},
+            ).all()
+        oid, version = live[op[1] % len(live)]
+        url, match = f"/api/v1/observations/{oid}", str(version)
+        if op[0] == "move":
+            geometry = {"type": "Point", "coordinates": list(op[2])}
+            resp = police("PATCH", url, {"geometry": geometry}, If_Match=match)
+        elif op[0] == "redate":
+            resp = police("PATCH", url, {"occurred_at": op[2].isoformat()}, If_Match=match)
+        else:
+            resp = police("DELETE", url, {"reason": "property test"}, If_Match=match)
+        assert resp.status_code == 200, resp.get_json()
+    assert two_tiers["snapshot"]() == two_tiers["baseline"]
+
+
+def test_the_demos_standing_shares_read_the_ledger(
+    api: Any, owner_conn: psycopg.Connection[Any]
+) -> None:
+    health = api("health")
+    received = health("GET", "/api/v1/shares").get_json()["received"]
+    standing = next(
+        s
+        for s in received
+        if s["source"] == "Wrenmouth Police"
+        and s["state"] == "active"
+        and s["recipient_kind"] == "agencies"
+    )
+    doc = health("GET", f"/api/v1/shares/{standing['id']}/layer").get_json()
+    assert doc["releases"]
+    stored = {
+        (period, digest)
+        for period, digest in owner_conn.execute(
+            "SELECT p.period, p.sha256 FROM publication p JOIN agency a ON a.id = p.agency_id"
+            " WHERE a.slug = 'police' AND p.tier = 'B'"
+        )
+    }
+    assert {(r["period"], r["sha256"]) for r in doc["releases"]} <= stored
+    cells = {
+        (period, str(cell), n)
+        for period, cell, n in owner_conn.execute(
+            "SELECT p.period, c.cell, c.n FROM publication_cell c"
+            " JOIN publication p ON p.id = c.publication_id JOIN agency a ON a.id = p.agency_id"
+            " JOIN share_cell sc ON sc.share_id = %s AND sc.res = p.resolution"
+            " AND sc.cell = c.cell WHERE a.slug = 'police' AND p.tier = 'B'",
+            (standing["id"],),
+        )
+    }
+    shown = {(f["properties"]["period"], f["properties"]["cell"], f["properties"]["count"])
+             for f in doc["features"]}  # fmt: skip
+    assert shown == cells and len(shown) > 20
