@@ -3,7 +3,11 @@ operator over planted police records carrying sentinels; a second person approve
 stored PDF and offline page pass their own inspection and hold no sentinel, no vector map and
 only tier C cells; a creator cannot approve, a rejection needs a comment, a withdrawn pack is
 gone (410) by every path, an unrelated agency sees nothing (404), every step is audited, and
-bad input names its field and writes nothing."""
+bad input names its field and writes nothing.
+
+The source is a police force of this module's own, with its own public routes and hubs, and
+its records are planted in the latest quarter tier C may publish today: the ledger publishes
+each quarter once, so a force whose quarters other tests had read would show theirs."""
 
 from __future__ import annotations
 
@@ -19,10 +23,13 @@ from flask import Flask
 
 from spatial.redaction import FLOORS, ObservationFact, PublishedCell, publish_cells
 from tests.conftest import TestUser
+from tests.factories import add_observations, scatter
 from tests.integration.sentinels import Sentinels, plant
 from tests.integration.test_recording_api import Api
 from webmap.packs.content import DEFAULT_HOW_TO_REPORT, DEFAULT_SIGNS, PackContent
 from webmap.packs.inspect import embedded_cells, inspect_html, inspect_pdf
+from webmap.services.layers import add_months
+from webmap.services.packs import quarters
 from webmap.services.packs_build import disclosure_problems
 from webmap.services.share_output import Publication
 
@@ -52,8 +59,42 @@ def person(app: Flask, make_user: Any, sign_in: Any) -> Any:
     return make
 
 
+#: The two latest quarters tier C may publish today (newest first), and the form's months.
+QUARTERS = quarters(2)
+PERIOD_FROM = QUARTERS[1][0].strftime("%Y-%m")
+PERIOD_TO = add_months(QUARTERS[0][1], -1).strftime("%Y-%m")
+
+
 @pytest.fixture(scope="module")
-def places(owner_session_factory: Any) -> dict[str, Any]:
+def source(make_agency: Any, owner_session_factory: Any, person: Any) -> str:
+    """A police force of this module's own: records scattered over the pack's two quarters,
+    and public routes and hubs of its own for the pack to draw."""
+    slug: str = make_agency("police", "Pack test")
+    start = datetime.combine(QUARTERS[1][0], datetime.min.time(), UTC)
+    add_observations(owner_session_factory, slug, scatter(SPOT, start, 6, 120, seed=21))
+    analyst = person(slug, "analyst")
+    for kind, name, geometry in (
+        ("transport_route", "Harbour loop (test)", [[1.19, 54.58], [1.21, 54.6], [1.23, 54.6]]),
+        ("transport_hub", "Harbour stop (test)", [1.2, 54.59]),
+        ("transport_hub", "Market stop (test)", [1.21, 54.595]),
+        ("transport_hub", "Station stop (test)", [1.22, 54.6]),
+    ):
+        body = {
+            "kind": kind,
+            "name": name,
+            "public_place": True,
+            "geometry": {
+                "type": "LineString" if kind == "transport_route" else "Point",
+                "coordinates": geometry,
+            },
+        }
+        made = analyst("POST", "/api/v1/contexts", body)
+        assert made.status_code == 201, made.get_json()
+    return slug
+
+
+@pytest.fixture(scope="module")
+def places(owner_session_factory: Any, source: str) -> dict[str, Any]:
     from sqlalchemy import text
 
     with owner_session_factory() as s:
@@ -78,8 +119,8 @@ def places(owner_session_factory: Any) -> dict[str, Any]:
         return [str(i) for i, k, public, a in rows if k == kind and a == slug and public]
 
     return {
-        "routes": pick("transport_route", "police"),
-        "hubs": pick("transport_hub", "police"),
+        "routes": pick("transport_route", source),
+        "hubs": pick("transport_hub", source),
         "bus_routes": pick("transport_route", "bus"),
         "wards": wards,
     }
@@ -94,8 +135,8 @@ def _form(places: dict[str, Any], **over: Any) -> dict[str, Any]:
         "routes": places["routes"][:1],
         "hubs": places["hubs"][:3],
         "areas": places["wards"],
-        "period_from": "2025-10",
-        "period_to": "2026-09",
+        "period_from": PERIOD_FROM,
+        "period_to": PERIOD_TO,
         "review_on": (date.today() + timedelta(days=90)).isoformat(),
         "signs": DEFAULT_SIGNS,
         "how_to_report": DEFAULT_HOW_TO_REPORT,
@@ -105,11 +146,12 @@ def _form(places: dict[str, Any], **over: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def planted(person: Any) -> dict[str, Any]:
-    """Police records at SPOT in 2026-Q3 carrying sentinels — enough to be published at tier C
-    (12 reports, 6 young people) — and a non-public context with a sentinel name."""
-    police = person("police", "analyst")
-    when = datetime(2026, 8, 3, 21, tzinfo=UTC)
+def planted(person: Any, source: str) -> dict[str, Any]:
+    """The force's records at SPOT in the newest quarter carrying sentinels — enough to be
+    published at tier C (12 reports, 6 young people) — and a non-public context with a
+    sentinel name."""
+    police = person(source, "analyst")
+    when = datetime.combine(QUARTERS[0][0], datetime.min.time(), UTC) + timedelta(days=35, hours=21)
     coords = plant(
         police,
         PLANTED,
@@ -142,8 +184,10 @@ def _make(maker: Forms, form: dict[str, Any]) -> str:
 
 
 @pytest.fixture(scope="module")
-def approved(person: Any, places: dict[str, Any], planted: dict[str, Any]) -> dict[str, Any]:
-    trainer, analyst = person("police", "trainer"), person("police", "analyst")
+def approved(
+    person: Any, source: str, places: dict[str, Any], planted: dict[str, Any]
+) -> dict[str, Any]:
+    trainer, analyst = person(source, "trainer"), person(source, "analyst")
     pack_id = _make(trainer, _form(places))
     page = trainer.get(f"/packs/{pack_id}")
     assert page.status_code == 200 and b"second person" in page.data
@@ -153,10 +197,10 @@ def approved(person: Any, places: dict[str, Any], planted: dict[str, Any]) -> di
     assert trainer.post(f"/packs/{pack_id}/decision", {"approve": "yes"}).status_code == 403
     resp = analyst.post(f"/packs/{pack_id}/decision", {"approve": "yes", "note": "Checked."})
     assert resp.status_code == 302, resp.get_data(as_text=True)[-3000:]
-    return {"id": pack_id, "trainer": trainer, "analyst": analyst}
+    return {"id": pack_id, "trainer": trainer, "analyst": analyst, "source": source}
 
 
-def _publication_cells(owner_conn: psycopg.Connection[Any], pack_id: str) -> set[str]:
+def _publication_cells(owner_conn: psycopg.Connection[Any], pack_id: str, source: str) -> set[str]:
     """The tier C publication of the pack's share, recomputed from the raw rows as the owner
     through the redaction module (not through the app)."""
     share_id, start, end = owner_conn.execute(
@@ -166,12 +210,12 @@ def _publication_cells(owner_conn: psycopg.Connection[Any], pack_id: str) -> set
     ).fetchone()  # type: ignore[misc]
     rows = owner_conn.execute(
         """SELECT o.cell_r9, o.occurred_at, o.young_person_refs FROM observation o
-           JOIN agency a ON a.id = o.agency_id AND a.slug = 'police'
+           JOIN agency a ON a.id = o.agency_id AND a.slug = %s
            WHERE o.deleted_at IS NULL
              AND o.occurred_at >= (%s::timestamp AT TIME ZONE 'Europe/London')
              AND o.occurred_at < (%s::timestamp AT TIME ZONE 'Europe/London')
-             AND o.cell_r7 IN (SELECT cell FROM share_cell WHERE share_id = %s)""",
-        (start, end, share_id),
+             AND o.cell_r7 IN (SELECT cell FROM share_cell WHERE share_id = %s AND res = 7)""",
+        (source, start, end, share_id),
     ).fetchall()
     facts = [ObservationFact(c, t, "", tuple(r), "", "", None, 0, 0) for c, t, r in rows]
     return {str(c.cell) for c in publish_cells(facts, FLOORS["C"], datetime.now(UTC))}
@@ -190,7 +234,7 @@ def test_approved_pack_passes_its_inspection_and_holds_no_sentinel(
     page = html.get_data(as_text=True)
     # Its own inspection, again, with the sentinels: no text, metadata or vector map.
     assert inspect_pdf(pdf.data, SENTINELS) == []
-    published = _publication_cells(owner_conn, pack_id)
+    published = _publication_cells(owner_conn, pack_id, approved["source"])
     assert inspect_html(page, published, SENTINELS) == []
     # And independently: every page's text and the metadata, the raw bytes and the page.
     doc = pdfium.PdfDocument(pdf.data)
@@ -255,13 +299,13 @@ def test_the_recipient_gets_it_and_an_unrelated_agency_does_not(
 
 
 def test_a_creator_cannot_approve_and_a_rejection_needs_a_comment(
-    person: Any, places: dict[str, Any], owner_conn: psycopg.Connection[Any]
+    person: Any, source: str, places: dict[str, Any], owner_conn: psycopg.Connection[Any]
 ) -> None:
-    analyst = person("police", "analyst")
+    analyst = person(source, "analyst")
     pack_id = _make(analyst, _form(places, recipient_agency="bus", hubs=[]))
     own = analyst.post(f"/packs/{pack_id}/decision", {"approve": "yes"})
     assert own.status_code == 422 and b'id="f-approver-error"' in own.data
-    chair = person("police", "panel_chair")
+    chair = person(source, "panel_chair")
     empty = chair.post(f"/packs/{pack_id}/decision", {})
     assert empty.status_code == 422 and b'id="f-approve-error"' in empty.data
     bare = chair.post(f"/packs/{pack_id}/decision", {"approve": "no"})
@@ -284,14 +328,15 @@ def test_a_creator_cannot_approve_and_a_rejection_needs_a_comment(
 
 def test_the_inspection_refuses_a_pack_carrying_a_recorded_note(
     person: Any,
+    source: str,
     places: dict[str, Any],
     planted: dict[str, Any],
     owner_conn: psycopg.Connection[Any],
 ) -> None:
-    trainer = person("police", "trainer")
+    trainer = person(source, "trainer")
     signs = f"Look out for this:\n\n- {PLANTED.note} boarded with an older man"
     pack_id = _make(trainer, _form(places, signs=signs))
-    resp = person("police", "analyst").post(f"/packs/{pack_id}/decision", {"approve": "yes"})
+    resp = person(source, "analyst").post(f"/packs/{pack_id}/decision", {"approve": "yes"})
     assert resp.status_code == 422 and b'id="f-inspection-error"' in resp.data
     report = re.search(r'id="f-inspection-error">([^<]*)<', resp.get_data(as_text=True))
     assert report and "forbidden string" in report.group(1)
@@ -306,17 +351,22 @@ def test_the_inspection_refuses_a_pack_carrying_a_recorded_note(
 
 
 def test_a_withdrawn_pack_is_gone_everywhere(
-    app: Flask, person: Any, places: dict[str, Any], owner_conn: psycopg.Connection[Any]
+    app: Flask,
+    person: Any,
+    source: str,
+    places: dict[str, Any],
+    owner_conn: psycopg.Connection[Any],
 ) -> None:
-    trainer = person("police", "trainer")
+    trainer = person(source, "trainer")
     form = _form(
         places,
         recipient_kind="external",
         recipient_agency="",
-        external_name="Wrenmouth Taxis, safeguarding lead",
+        external_name="Safeguarding lead",
+        external_organisation="Wrenmouth Taxis",
     )
     pack_id = _make(trainer, form)
-    approve = person("police", "panel_chair").post(f"/packs/{pack_id}/decision", {"approve": "yes"})
+    approve = person(source, "panel_chair").post(f"/packs/{pack_id}/decision", {"approve": "yes"})
     assert approve.status_code == 302
     page = trainer.get(f"/packs/{pack_id}").get_data(as_text=True)
     links = re.findall(r'value="https?://[^/"]+(/s/[^"]+/pack\.(?:pdf|html))"', page)
@@ -373,12 +423,17 @@ def _quarter_now() -> str:
         ({"routes": "hub"}, "routes"),  # a hub is not a route
         ({"hubs": ["not-a-uuid"]}, "hubs"),
         ({"period_from": "2025-11"}, "period_from"),  # not the first month of a quarter
-        ({"period_to": "2026-08"}, "period_to"),
+        ({"period_to": "2026-02"}, "period_to"),  # not the last month of a quarter
         ({"period_to": "now"}, "period_to"),  # the quarter in progress is never shown
+        ({"period_to": "lagged"}, "period_to"),  # closed, but published a quarter later
         ({"review_on": "2020-01-01"}, "review_on"),
         ({"review_on": (date.today() + timedelta(days=400)).isoformat()}, "review_on"),
         ({"recipient_agency": "health"}, "recipient_agency"),  # not an operator or business
         ({"recipient_kind": "external", "recipient_agency": ""}, "external_name"),
+        (
+            {"recipient_kind": "external", "recipient_agency": "", "external_name": "Lead"},
+            "external_organisation",
+        ),
         ({"title": ""}, "title"),
         ({"marking": "SECRET"}, "marking"),
         ({"signs": "Be careful."}, "signs"),
@@ -386,6 +441,7 @@ def _quarter_now() -> str:
 )
 def test_bad_input_names_the_field_and_writes_nothing(
     person: Any,
+    source: str,
     places: dict[str, Any],
     planted: dict[str, Any],
     owner_conn: psycopg.Connection[Any],
@@ -397,13 +453,14 @@ def test_bad_input_names_the_field_and_writes_nothing(
         "bus": places["bus_routes"][:1],
         "hub": places["hubs"][:1],
         "now": _quarter_now(),
+        "lagged": add_months(QUARTERS[0][1], 2).strftime("%Y-%m"),
     }
     form = _form(places, **{k: special.get(v, v) if isinstance(v, str) else v
                             for k, v in change.items()})  # fmt: skip
     count = "SELECT (SELECT count(*) FROM briefing_pack), (SELECT count(*) FROM share),"
     count += " (SELECT count(*) FROM share_cell)"
     before = owner_conn.execute(count).fetchone()
-    resp = person("police", "trainer").post("/packs/new", form)
+    resp = person(source, "trainer").post("/packs/new", form)
     assert resp.status_code == 422, resp.get_data(as_text=True)[-2000:]
     assert f'id="f-{field}-error"'.encode() in resp.data, (field, resp.data[-3000:])
     owner_conn.commit()
@@ -521,7 +578,7 @@ def test_row_level_security_gives_a_trainer_tier_c_only(
     ).fetchall()
     assert done == []
     profiles = app_conn.execute(
-        "SELECT tier FROM csmap_share_audience_profiles(ARRAY[(SELECT id FROM agency"
-        " WHERE slug = 'health')])"
+        "SELECT tier FROM csmap_share_audience_tiers(ARRAY[(SELECT id FROM agency"
+        " WHERE slug = 'health')], NULL, NULL)"
     ).fetchall()
-    assert ("B",) in profiles  # the standing police → health share, seen by its profile only
+    assert ("B",) in profiles  # the standing police → health share, seen by its tier only

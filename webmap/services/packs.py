@@ -56,6 +56,7 @@ class PackIn(BaseModel):
     recipient_kind: Literal["agencies", "external"]
     recipient_agency: str | None = Field(default=None, max_length=64)
     external_name: str | None = Field(default=None, max_length=200)
+    external_organisation: str | None = Field(default=None, max_length=200)
     title: str = Field(min_length=5, max_length=200)
     marking: Literal["OFFICIAL", "OFFICIAL-SENSITIVE"] = "OFFICIAL"
     routes: list[uuid.UUID] = Field(default_factory=list, max_length=20)
@@ -86,10 +87,15 @@ def _recipient(session: Session, terms: PackIn) -> tuple[dict[str, Any], str]:
     """(the share's recipient terms, the name printed on the pack)."""
     if terms.recipient_kind == "external":
         if not terms.external_name or len(terms.external_name) < 3:
-            raise invalid("external_name", "name the organisation and role it is for")
-        return {"recipient_kind": "external", "external_name": terms.external_name}, (
-            terms.external_name
-        )
+            raise invalid("external_name", "name the person or post it is for")
+        if not terms.external_organisation or len(terms.external_organisation) < 2:
+            raise invalid("external_organisation", "name their organisation")
+        recipient = {
+            "recipient_kind": "external",
+            "external_name": terms.external_name,
+            "external_organisation": terms.external_organisation,
+        }
+        return recipient, f"{terms.external_name}, {terms.external_organisation}"
     row = session.execute(
         text("SELECT slug, name, kind::text FROM agency WHERE slug = :s"),
         {"s": terms.recipient_agency or ""},

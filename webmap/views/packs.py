@@ -47,6 +47,7 @@ LABELS = {
     "recipient_kind": "Who is it for?",
     "recipient_agency": "Operator or business",
     "external_name": "Named recipient",
+    "external_organisation": "Their organisation",
     "title": "Title",
     "routes": "Routes to draw",
     "hubs": "Stations and stops to mark",
@@ -151,6 +152,7 @@ def _form_data() -> dict[str, Any]:
             "recipient_kind",
             "recipient_agency",
             "external_name",
+            "external_organisation",
             "title",
             "marking",
             "period_from",
@@ -160,7 +162,7 @@ def _form_data() -> dict[str, Any]:
             "how_to_report",
         )
     }
-    for key in ("recipient_agency", "external_name", "marking"):
+    for key in ("recipient_agency", "external_name", "external_organisation", "marking"):
         data[key] = data[key] or None
     if data["marking"] is None:
         del data["marking"]

@@ -88,6 +88,7 @@ def _terms_from_form() -> dict[str, Any]:
             "tier",
             "recipient_kind",
             "external_name",
+            "external_organisation",
             "panel_id",
             "period_from",
             "period_to",
@@ -98,7 +99,7 @@ def _terms_from_form() -> dict[str, Any]:
             "buffer_rings",
         )
     }
-    for key in ("panel_id", "period_to", "external_name"):
+    for key in ("panel_id", "period_to", "external_name", "external_organisation"):
         data[key] = data[key] or None
     for key in ("recipient_agencies", "areas", "layers"):
         data[key] = f.getlist(key)
