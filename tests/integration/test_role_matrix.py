@@ -156,7 +156,7 @@ def _matrix_share(s: Any, agency_id: str, creator: uuid.UUID) -> str:
     ).scalar_one()
     s.execute(
         text(
-            "INSERT INTO share_cell (share_id, cell) SELECT :s, ca.cell FROM cell_area ca"
+            "INSERT INTO share_cell (share_id, cell, res) SELECT :s, ca.cell, 8 FROM cell_area ca"
             " WHERE ca.res = 8 AND ca.area_id = (SELECT a.id FROM area a JOIN boundary_set b"
             " ON b.id = a.boundary_set_id WHERE b.slug = 'wards' ORDER BY a.code LIMIT 1)"
         ),
@@ -184,7 +184,8 @@ def _matrix_pack(s: Any, agency_id: str, creator: uuid.UUID, approver: uuid.UUID
     ).scalar_one()
     s.execute(
         text(
-            "INSERT INTO share_cell (share_id, cell) SELECT DISTINCT :s, ca.cell FROM cell_area ca"
+            "INSERT INTO share_cell (share_id, cell, res) SELECT DISTINCT :s, ca.cell, ca.res"
+            " FROM cell_area ca"
             " WHERE ca.res = 7 AND ca.area_id = (SELECT a.id FROM area a JOIN boundary_set b"
             " ON b.id = a.boundary_set_id WHERE b.slug = 'wards' ORDER BY a.code LIMIT 1)"
         ),
