@@ -80,7 +80,7 @@ def test_crlf_in_a_path_cannot_forge_a_log_line(
     client = app.test_client()
     client.get("/nowhere%0d%0aFORGED-LINE status=200")
     client.get("/s/x%0d%0aFORGED-LINE status=200")
-    client.get("/", headers={"User-Agent": "ua\r\nFORGED-LINE"})
+    client.get("/", environ_overrides={"HTTP_USER_AGENT": "ua\r\nFORGED-LINE"})
     for record in caplog.records:
         message = record.getMessage()
         assert "\n" not in message and "\r" not in message, message
@@ -134,7 +134,7 @@ def test_csmap_serve_logs_patterns_not_paths(test_db: dict[str, str]) -> None:
 
     port = _free_port()
     env = {**os.environ, "CSMAP_MODE": "test", "CSMAP_DATABASE_URL": test_db["app"]}
-    proc = subprocess.Popen(  # noqa: S603 - our own command line
+    proc = subprocess.Popen(
         gunicorn_command("127.0.0.1", port, 1),
         env=env,
         stdout=subprocess.PIPE,

@@ -26,7 +26,7 @@ def _refusals(owner_session_factory: Any, where: str, params: dict[str, Any]) ->
             s.execute(
                 text(
                     "SELECT action, user_id, agency_id, object_ids, details FROM audit_log"
-                    f" WHERE action LIKE 'access.refused%%' AND {where} ORDER BY id"  # noqa: S608
+                    f" WHERE action LIKE 'access.refused%%' AND {where} ORDER BY id"
                 ),
                 params,
             ).all()
@@ -48,7 +48,7 @@ def test_a_404_on_an_object_route_is_audited_with_the_route_pattern(
     assert client.get(f"/api/v1/observations/{missing}").status_code == 404
     rows = _refusals(owner_session_factory, "user_id = :u", {"u": user.id})
     assert len(rows) == 1
-    action, user_id, agency_id, object_ids, details = rows[0]
+    action, user_id, agency_id, _ids, details = rows[0]
     assert action == "access.refused" and user_id == user.id and agency_id == user.agency_id
     assert details == {"route": "/api/v1/observations/<observation_id>", "status": 404}
     assert str(missing) not in repr(rows)  # the pattern, never the path
@@ -107,14 +107,10 @@ def test_a_burst_of_refusals_writes_at_most_the_cap_plus_one(
     assert rows[-1].details["count"] == REFUSALS_PER_MINUTE + 1
 
 
-def test_the_anonymous_cap_is_per_client_address(
-    app: Flask, owner_session_factory: Any
-) -> None:
+def test_the_anonymous_cap_is_per_client_address(app: Flask, owner_session_factory: Any) -> None:
     _wait_for_a_fresh_minute()
     with owner_session_factory() as s:
-        before = s.execute(
-            text("SELECT max(id) FROM audit_log")
-        ).scalar_one()
+        before = s.execute(text("SELECT max(id) FROM audit_log")).scalar_one()
     prober = _client(app)
     for _ in range(REFUSALS_PER_MINUTE * 3):
         assert prober.get(f"/api/v1/contexts/{uuid.uuid4()}").status_code == 401
@@ -139,8 +135,7 @@ def test_the_cap_state_lives_in_the_database(app_conn: Any) -> None:
     """Counted by a SECURITY DEFINER function, so every worker shares one count."""
     actor = "test:" + uuid.uuid4().hex
     counts = [
-        app_conn.execute("SELECT csmap_note_refusal(%s)", (actor,)).fetchone()[0]
-        for _ in range(3)
+        app_conn.execute("SELECT csmap_note_refusal(%s)", (actor,)).fetchone()[0] for _ in range(3)
     ]
     assert counts == [1, 2, 3]
     app_conn.rollback()

@@ -27,13 +27,20 @@ def _token(client: FlaskClient, page: str = "/") -> str:
     return csrf_from(client.get(page).get_data(as_text=True))
 
 
-def _copy_of(app: Flask, client: FlaskClient) -> FlaskClient:
-    """A second client holding a byte-for-byte copy of ``client``'s session cookie."""
+def _cookie(client: FlaskClient) -> str:
     cookie = client.get_cookie(COOKIE)
     assert cookie is not None
+    return cookie.value
+
+
+def _replay(app: Flask, cookie: str, address: str) -> FlaskClient:
+    """A fresh client presenting a copy of a captured session cookie (an attacker keeps the
+    copy, whatever a server answer asks the browser to store instead), from the victim's
+    address and browser (say a shared computer), so Flask-Login's "strong" session
+    protection, which is keyed on those, does not stop it on its own."""
     thief = app.test_client()
-    thief.environ_base["REMOTE_ADDR"] = client.environ_base["REMOTE_ADDR"]
-    thief.set_cookie(COOKIE, cookie.value)
+    thief.environ_base["REMOTE_ADDR"] = address
+    thief.set_cookie(COOKIE, cookie)
     return thief
 
 
@@ -56,20 +63,32 @@ def test_a_cookie_copied_before_sign_out_is_dead_after_it(
     user = make_user("police", "practitioner")
     client = sign_in(_client(app), user)
     token = _token(client)
-    thief = _copy_of(app, client)
-    assert thief.get("/api/v1/observations").status_code == 200  # the copy works... for now
+    captured = _cookie(client)
+    assert (
+        _replay(app, captured, client.environ_base["REMOTE_ADDR"])
+        .get("/api/v1/observations")
+        .status_code
+        == 200
+    )  # for now
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
     # Reads: 401 on the API, back to the sign-in page on pages.
-    assert thief.get("/api/v1/observations").status_code == 401
-    page = thief.get("/")
+    assert (
+        _replay(app, captured, client.environ_base["REMOTE_ADDR"])
+        .get("/api/v1/observations")
+        .status_code
+        == 401
+    )
+    page = _replay(app, captured, client.environ_base["REMOTE_ADDR"]).get("/")
     assert page.status_code == 302 and "/login" in page.headers["Location"]
-    # Writes: refused too, CSRF token and all.
+    # Writes: refused too, CSRF token and all (the copy carries the CSRF secret).
     body = {
         "occurred_at": "2026-10-20T18:30:00Z",
         "geometry": {"type": "Point", "coordinates": [1.2, 54.6]},
         "category": "weapon_found",
     }
-    write = thief.post("/api/v1/observations", json=body, headers={"X-CSRFToken": token})
+    write = _replay(app, captured, client.environ_base["REMOTE_ADDR"]).post(
+        "/api/v1/observations", json=body, headers={"X-CSRFToken": token}
+    )
     assert write.status_code == 401
 
 
@@ -82,9 +101,11 @@ def test_the_session_row_holds_a_hash_of_the_token_never_the_token(
         token = sess["_user_id"]
     assert str(user.id) not in token  # the cookie names a session, not a user
     with owner_session_factory() as s:
-        rows = s.execute(
-            text("SELECT * FROM user_session WHERE user_id = :u"), {"u": user.id}
-        ).mappings().all()
+        rows = (
+            s.execute(text("SELECT * FROM user_session WHERE user_id = :u"), {"u": user.id})
+            .mappings()
+            .all()
+        )
     assert len(rows) == 1
     assert rows[0]["token_sha256"] == hashlib.sha256(token.encode()).hexdigest()
     assert token not in repr(dict(rows[0]))
@@ -121,9 +142,7 @@ def test_ending_a_session_from_the_sessions_page_ends_the_other_client(
     assert entry.user_id == user.id and entry.details["via"] == "account"
 
 
-def test_a_user_cannot_end_someone_elses_session(
-    app: Flask, make_user: Any, sign_in: Any
-) -> None:
+def test_a_user_cannot_end_someone_elses_session(app: Flask, make_user: Any, sign_in: Any) -> None:
     victim = sign_in(_client(app), make_user("police", "analyst"))
     _, victim_ids, _ = _sessions_page(victim)
     attacker = sign_in(_client(app), make_user("police", "analyst"))
@@ -184,15 +203,21 @@ def test_a_system_admin_ends_sessions_but_another_agencys_admin_cannot(
     client = sign_in(_client(app), user)
     outsider = sign_in(_client(app), make_user("police", "agency_admin"))
     token = _token(outsider)
-    assert outsider.post(
-        f"/admin/users/{user.id}/end-sessions", data={"csrf_token": token}
-    ).status_code == 404
+    assert (
+        outsider.post(
+            f"/admin/users/{user.id}/end-sessions", data={"csrf_token": token}
+        ).status_code
+        == 404
+    )
     assert client.get("/api/v1/observations").status_code == 200
     sysadmin = sign_in(_client(app), make_user("police", "system_admin"))
     token = _token(sysadmin)
-    assert sysadmin.post(
-        f"/admin/users/{user.id}/end-sessions", data={"csrf_token": token}
-    ).status_code == 302
+    assert (
+        sysadmin.post(
+            f"/admin/users/{user.id}/end-sessions", data={"csrf_token": token}
+        ).status_code
+        == 302
+    )
     assert client.get("/api/v1/observations").status_code == 401
 
 
@@ -213,9 +238,7 @@ def test_password_and_second_factor_resets_end_every_session(
         assert client.get("/api/v1/observations").status_code == 401
         with owner_session_factory() as s:
             live = s.execute(
-                text(
-                    "SELECT count(*) FROM user_session WHERE user_id = :u AND revoked_at IS NULL"
-                ),
+                text("SELECT count(*) FROM user_session WHERE user_id = :u AND revoked_at IS NULL"),
                 {"u": user.id},
             ).scalar_one()
         assert live == 0
@@ -231,7 +254,8 @@ def test_sessions_are_private_to_their_user_under_rls(
         with app_conn.transaction(force_rollback=True):
             app_conn.execute(
                 "SELECT set_config('csmap.user_id', %s, true),"
-                " set_config('csmap.agency_id', %s, true), set_config('csmap.role', 'analyst', true)",
+                " set_config('csmap.agency_id', %s, true),"
+                " set_config('csmap.role', 'analyst', true)",
                 (str(who.id), str(who.agency_id)),
             )
             seen = app_conn.execute(
