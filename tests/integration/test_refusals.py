@@ -33,6 +33,16 @@ def _refusals(owner_session_factory: Any, where: str, params: dict[str, Any]) ->
         )
 
 
+def _last_refusal(owner_session_factory: Any) -> Any:
+    with owner_session_factory() as s:
+        return s.execute(
+            text(
+                "SELECT user_id, details, details::text AS text, object_ids FROM audit_log"
+                " WHERE action = 'access.refused' ORDER BY id DESC LIMIT 1"
+            )
+        ).one()
+
+
 def _wait_for_a_fresh_minute() -> None:
     """The cap is per clock minute: start a burst early in one, so it stays inside it."""
     if time.time() % 60 > 45:
@@ -65,13 +75,7 @@ def test_403_and_anonymous_401_are_audited(
     marker = str(uuid.uuid4())
     anonymous = _client(app)
     assert anonymous.get(f"/api/v1/observations/{marker}").status_code == 401
-    with owner_session_factory() as s:
-        entry = s.execute(
-            text(
-                "SELECT user_id, details FROM audit_log WHERE action = 'access.refused'"
-                " ORDER BY id DESC LIMIT 1"
-            )
-        ).one()
+    entry = _last_refusal(owner_session_factory)
     assert entry.user_id is None
     assert entry.details == {"route": "/api/v1/observations/<observation_id>", "status": 401}
 
@@ -82,14 +86,8 @@ def test_a_bad_signed_link_is_audited_without_its_token(
     token = "SENTINEL-LINK-" + uuid.uuid4().hex
     client = _client(app)
     assert client.get(f"/s/{token}").status_code == 404
-    with owner_session_factory() as s:
-        entry = s.execute(
-            text(
-                "SELECT details::text AS d, object_ids FROM audit_log"
-                " WHERE action = 'access.refused' ORDER BY id DESC LIMIT 1"
-            )
-        ).one()
-    assert '"/s/<token>"' in entry.d and token not in repr(entry)
+    entry = _last_refusal(owner_session_factory)
+    assert '"/s/<token>"' in entry.text and token not in repr(entry)
 
 
 def test_a_burst_of_refusals_writes_at_most_the_cap_plus_one(

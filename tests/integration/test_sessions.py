@@ -44,6 +44,34 @@ def _replay(app: Flask, cookie: str, address: str) -> FlaskClient:
     return thief
 
 
+def _last_ended(owner_session_factory: Any, object_id: str) -> Any:
+    """The newest ``session.ended`` audit entry naming ``object_id``."""
+    with owner_session_factory() as s:
+        return s.execute(
+            text(
+                "SELECT user_id, details FROM audit_log WHERE action = 'session.ended'"
+                " AND :o = ANY(object_ids) ORDER BY id DESC LIMIT 1"
+            ),
+            {"o": object_id},
+        ).one()
+
+
+def _live_rows(owner_session_factory: Any, user_id: uuid.UUID) -> int:
+    with owner_session_factory() as s:
+        return int(
+            s.execute(
+                text("SELECT count(*) FROM user_session WHERE user_id = :u AND revoked_at IS NULL"),
+                {"u": user_id},
+            ).scalar_one()
+        )
+
+
+def _end_all(admin: FlaskClient, user_id: uuid.UUID) -> int:
+    """An admin presses "End all sessions" for ``user_id``; the answer's status."""
+    resp = admin.post(f"/admin/users/{user_id}/end-sessions", data={"csrf_token": _token(admin)})
+    return resp.status_code
+
+
 def _signed_in(client: FlaskClient) -> bool:
     return client.get("/").status_code == 200
 
@@ -131,14 +159,7 @@ def test_ending_a_session_from_the_sessions_page_ends_the_other_client(
     assert laptop.get("/api/v1/observations").status_code == 200
     _, ids_after, _ = _sessions_page(laptop)
     assert ids_after == [current]
-    with owner_session_factory() as s:
-        entry = s.execute(
-            text(
-                "SELECT user_id, details FROM audit_log WHERE action = 'session.ended'"
-                " AND :sid = ANY(object_ids) ORDER BY id DESC LIMIT 1"
-            ),
-            {"sid": other},
-        ).one()
+    entry = _last_ended(owner_session_factory, other)
     assert entry.user_id == user.id and entry.details["via"] == "account"
 
 
@@ -172,28 +193,14 @@ def test_an_agency_admin_ends_all_sessions_of_a_user(
     user = make_user("police", "practitioner")
     first, second = sign_in(_client(app), user), sign_in(_client(app), user)
     admin = sign_in(_client(app), make_user("police", "agency_admin"))
-    detail = admin.get(f"/admin/users/{user.id}").get_data(as_text=True)
-    assert "End all sessions" in detail
-    resp = admin.post(
-        f"/admin/users/{user.id}/end-sessions", data={"csrf_token": csrf_from(detail)}
-    )
-    assert resp.status_code == 302
+    assert "End all sessions" in admin.get(f"/admin/users/{user.id}").get_data(as_text=True)
+    assert _end_all(admin, user.id) == 302
     for client in (first, second):
         assert client.get("/api/v1/observations").status_code == 401
     assert admin.get("/admin/users").status_code == 200  # the admin's own session lives on
-    with owner_session_factory() as s:
-        entry = s.execute(
-            text(
-                "SELECT user_id, details FROM audit_log WHERE action = 'session.ended'"
-                " AND :u = ANY(object_ids) ORDER BY id DESC LIMIT 1"
-            ),
-            {"u": str(user.id)},
-        ).one()
-        live = s.execute(
-            text("SELECT count(*) FROM user_session WHERE user_id = :u AND revoked_at IS NULL"),
-            {"u": user.id},
-        ).scalar_one()
-    assert entry.details == {"count": 2, "via": "admin"} and live == 0
+    entry = _last_ended(owner_session_factory, str(user.id))
+    assert entry.details == {"count": 2, "via": "admin"}
+    assert _live_rows(owner_session_factory, user.id) == 0
 
 
 def test_a_system_admin_ends_sessions_but_another_agencys_admin_cannot(
@@ -202,22 +209,10 @@ def test_a_system_admin_ends_sessions_but_another_agencys_admin_cannot(
     user = make_user("social_care", "analyst")
     client = sign_in(_client(app), user)
     outsider = sign_in(_client(app), make_user("police", "agency_admin"))
-    token = _token(outsider)
-    assert (
-        outsider.post(
-            f"/admin/users/{user.id}/end-sessions", data={"csrf_token": token}
-        ).status_code
-        == 404
-    )
+    assert _end_all(outsider, user.id) == 404
     assert client.get("/api/v1/observations").status_code == 200
     sysadmin = sign_in(_client(app), make_user("police", "system_admin"))
-    token = _token(sysadmin)
-    assert (
-        sysadmin.post(
-            f"/admin/users/{user.id}/end-sessions", data={"csrf_token": token}
-        ).status_code
-        == 302
-    )
+    assert _end_all(sysadmin, user.id) == 302
     assert client.get("/api/v1/observations").status_code == 401
 
 
@@ -236,12 +231,7 @@ def test_password_and_second_factor_resets_end_every_session(
             change(s, user)
             s.commit()
         assert client.get("/api/v1/observations").status_code == 401
-        with owner_session_factory() as s:
-            live = s.execute(
-                text("SELECT count(*) FROM user_session WHERE user_id = :u AND revoked_at IS NULL"),
-                {"u": user.id},
-            ).scalar_one()
-        assert live == 0
+        assert _live_rows(owner_session_factory, user.id) == 0
 
 
 def test_sessions_are_private_to_their_user_under_rls(

@@ -236,7 +236,7 @@ _CHANGES: Final = {
         "user.second_factor_reset",
         "{name}'s second factor is reset; they will set it up again at their next sign-in.",
     ),
-    "end_sessions": ("session.ended", "{name}'s sessions have ended ({count})."),
+    "end_sessions": ("session.ended", "{name} is now signed out everywhere."),
 }
 _OWN_ACCOUNT: Final = {
     "disable": "You cannot disable your own account.",
@@ -263,7 +263,7 @@ def change_user(
     if change == "end_sessions":
         ended = user_sessions.end(session, target_id, user_sessions.ENDED_BY_ADMIN)
         _audit(session, action, [target_id], target["agency_id"], count=len(ended), via="admin")
-        return message.format(name=target["display_name"], count=len(ended))
+        return message.format(name=target["display_name"])
     if change == "reset_second_factor":
         done = users.reset_second_factor(session, target_id)
     else:

@@ -168,15 +168,7 @@ def second_factor() -> Any:
     problem = steps.check_second_factor(db, settings, account.id, request.form.get("code", ""))
     if problem:
         steps.note_attempt(db, k, False)
-        audit.record(
-            db,
-            "login.failed",
-            object_type="user",
-            object_ids=[account.id],
-            subject_agency_id=account.agency_id,
-            agency_id=account.agency_id,
-            details={"reason": "bad_second_factor"},
-        )
+        _audit_account(db, "login.failed", account, reason="bad_second_factor")
         db.commit()
         return render_template("auth/second_factor.html", errors={"code": problem}), 401
     return _finish(account, "totp")
@@ -219,14 +211,7 @@ def enrol() -> Any:
         codes = steps.enrol_second_factor(db, get_settings(), secret, step)
     except steps.AlreadyEnrolled:  # set since the password step: the database said no
         return _enrol_refused(account)
-    audit.record(
-        db,
-        "user.second_factor_enrolled",
-        object_type="user",
-        object_ids=[account.id],
-        subject_agency_id=account.agency_id,
-        agency_id=account.agency_id,
-    )
+    _audit_account(db, "user.second_factor_enrolled", account)
     db.commit()
     session.pop("enrol_secret", None)
     if not current_user.is_authenticated:
@@ -238,16 +223,23 @@ def enrol() -> Any:
 def _enrol_refused(account: steps.Account) -> tuple[str, int]:
     session.pop("enrol_secret", None)
     db = get_session()
+    _audit_account(db, "user.second_factor_enrol_refused", account)
+    db.commit()
+    return render_template("auth/enrol_refused.html"), 403
+
+
+def _audit_account(db: Any, action: str, account: steps.Account, **details: Any) -> None:
+    """Audit a step of this account's sign-in, against the account (so its agency's admins
+    see it), whoever the request is yet."""
     audit.record(
         db,
-        "user.second_factor_enrol_refused",
+        action,
         object_type="user",
         object_ids=[account.id],
         subject_agency_id=account.agency_id,
         agency_id=account.agency_id,
+        details=details,
     )
-    db.commit()
-    return render_template("auth/enrol_refused.html"), 403
 
 
 @bp.get("/account/recovery-codes")
