@@ -44,7 +44,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     logging.getLogger("webmap").setLevel(settings.log_level)
 
-    from webmap import db, errors, security
+    from webmap import db, errors, request_log, security
     from webmap.auth import session as auth_session
     from webmap.views import (
         admin,
@@ -64,6 +64,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     )
 
     db.init_app(app, settings)
+    request_log.init_app(app)  # first: its clock starts before, and its line ends after, all else
     errors.init_app(app)
     security.init_app(app)
     auth_session.init_app(app)

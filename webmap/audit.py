@@ -32,9 +32,15 @@ ALLOWED_DETAILS = frozenset(
         "format",
         "via",
         "tier",
+        # Refused access: the route *pattern* (``/s/<token>``, never the path) and the status.
+        "route",
+        "status",
     }
 )
 GENESIS = "0" * 64
+#: Refused requests audited per actor per clock minute; the next one writes a single
+#: ``access.refused.capped`` entry and the rest of that minute's refusals write nothing.
+REFUSALS_PER_MINUTE = 20
 
 INSERT = text(
     """
@@ -82,6 +88,24 @@ def record(
             "details": json.dumps(details, sort_keys=True),
         },
     )
+
+
+def record_refusal(session: Session, actor_key: str, route: str, status: int) -> None:
+    """Audit a refused request (401, 403 or 404 on an object route) and commit, within the
+    actor's cap. ``actor_key`` names the user, or a keyed hash of an anonymous client's
+    address; the count lives in the database so that every worker shares it."""
+    count = session.execute(
+        text("SELECT csmap_note_refusal(:actor)"), {"actor": actor_key}
+    ).scalar_one()
+    if count <= REFUSALS_PER_MINUTE:
+        record(session, "access.refused", details={"route": route, "status": status})
+    elif count == REFUSALS_PER_MINUTE + 1:
+        record(
+            session,
+            "access.refused.capped",
+            details={"route": route, "status": status, "count": count},
+        )
+    session.commit()
 
 
 # -- verification --------------------------------------------------------------------------

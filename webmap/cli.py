@@ -190,15 +190,12 @@ def _owner_session(settings: Settings, database: str | None = None):  # type: ig
 # -- serve ----------------------------------------------------------------------------------
 
 
-@main.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True)
-@click.option("--workers", default=2, show_default=True)
-def serve(host: str, port: int, workers: int) -> None:
-    """Serve the app with gunicorn (access log without query strings: they can hold
-    coordinates)."""
-    _settings()  # fail fast on bad configuration
-    cmd = [
+def gunicorn_command(host: str, port: int, workers: int) -> list[str]:
+    """The gunicorn command line `csmap serve` runs. No access log: a path can hold a signed
+    link's token or forged CR/LF, so the app logs one line per request with the route
+    *pattern* itself (webmap/request_log.py), and its logger class keeps paths out of
+    gunicorn's error log too."""
+    return [
         sys.executable,
         "-m",
         "gunicorn",
@@ -206,12 +203,22 @@ def serve(host: str, port: int, workers: int) -> None:
         f"{host}:{port}",
         "--workers",
         str(workers),
-        "--access-logfile",
+        "--logger-class",
+        "webmap.request_log.GunicornLogger",
+        "--error-logfile",
         "-",
-        "--access-logformat",
-        '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
         "webmap:create_app()",
     ]
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--workers", default=2, show_default=True)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the app with gunicorn (logs carry route patterns, never paths)."""
+    _settings()  # fail fast on bad configuration
+    cmd = gunicorn_command(host, port, workers)
     os.execv(sys.executable, cmd)  # noqa: S606 - replace this process with gunicorn
 
 

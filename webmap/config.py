@@ -85,7 +85,12 @@ class Settings(BaseModel):
         12, ge=1, le=72, description="Sign out this many hours after signing in, whatever."
     )
     login_max_failures: int = Field(
-        5, ge=1, description="Failed log-ins per account in 15 minutes before 429."
+        3,
+        ge=1,
+        le=100,
+        description="Failed log-ins of one account from one client address before that pair "
+        "must wait (1 s, doubling to 5 minutes; 429). One address across accounts: ten times "
+        "this in 15 minutes.",
     )
     proxy_count: int = Field(
         0,

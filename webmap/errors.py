@@ -2,7 +2,8 @@
 
 API errors are ``{"error": {"code": ..., "message": ..., "fields": {...}}}`` with the HTTP
 status; ``fields`` names each bad field and its problem. No error response ever carries a
-stack trace, and a 500 is logged with its request id only (never the request body).
+stack trace, and a 500 is logged with the exception's type and the route pattern only (never
+the path, which can hold a signed link's token, nor the request body).
 """
 
 from __future__ import annotations
@@ -67,8 +68,15 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unhandled(exc: Exception) -> tuple[str, int] | Response:
+        from webmap.request_log import escape, route_pattern
+
         # Log the type only: exception text from the DB driver can quote parameter values.
-        log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.path)
+        log.error(
+            "unhandled %s on %s %s",
+            type(exc).__name__,
+            escape(request.method),
+            escape(route_pattern()),
+        )
         if _wants_json():
             return _json(500, "internal_error", "Something went wrong; it has been logged.")
         err = InternalServerError()

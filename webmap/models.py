@@ -332,3 +332,37 @@ class AuditLog(Base):
     )
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class UserSession(Base):
+    """A signed-in session (revision 0009): the cookie holds a random token, this row only its
+    SHA-256. Checked on every request; ended by sign-out, the user, an admin, a timeout or an
+    account change. RLS and the check constraints live in the migration."""
+
+    __tablename__ = "user_session"
+    __table_args__ = (Index("ix_user_session_user", "user_id", "revoked_at"),)
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), nullable=False)
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), nullable=False)
+    token_sha256: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    session_epoch: Mapped[int] = mapped_column(Integer, nullable=False)
+    #: A short label such as "Firefox on Linux"; never the raw header, never an address.
+    user_agent: Mapped[str] = mapped_column(String(80), nullable=False, server_default="")
+    created_at: Mapped[datetime] = _created_at()
+    last_seen_at: Mapped[datetime] = _created_at()
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("app_user.id"))
+    ended_reason: Mapped[str | None] = mapped_column(String(16))
+
+
+class AccessRefusal(Base):
+    """Refused requests per actor per clock minute (revision 0009), so the audit entries of
+    refusals can be capped across workers. Reached only through ``csmap_note_refusal``."""
+
+    __tablename__ = "access_refusal"
+    __table_args__ = (Index("ix_access_refusal_minute", "minute"),)
+
+    actor_key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    minute: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    refusals: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -139,6 +139,12 @@ POLICY: Final[dict[tuple[str, str], Rule]] = {
     ("pack_text", "edit"): Rule(
         "Edit the agency's default pack texts, per area", dict.fromkeys(PACK_MAKERS, OWN)
     ),
+    ("session", "manage"): Rule(
+        "See one's own signed-in sessions and end any of them (admins end other users' with"
+        " `user.manage`)",
+        _every_role(OWN),
+        audit=False,
+    ),
     ("user", "read"): Rule("See user accounts", {"agency_admin": OWN, "system_admin": ANY}),
     ("user", "manage"): Rule(
         "Create, change and disable user accounts", {"agency_admin": OWN, "system_admin": ANY}

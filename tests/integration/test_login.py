@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import pyotp
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
@@ -87,35 +88,46 @@ def test_wrong_and_replayed_totp_codes_fail(app: Flask, make_user: Any) -> None:
     assert not _signed_in(client)
 
 
-def test_burst_of_failures_is_throttled_with_429(app: Flask, make_user: Any) -> None:
-    user = make_user("health", "analyst")
-    client = _client(app)
-    statuses = [_post_password(client, user.email, f"wrong {i}").status_code for i in range(5)]
-    assert statuses == [401] * 5
-    locked = _post_password(client, user.email, user.password)  # even the right password
-    assert locked.status_code == 429
-    assert "Too many attempts" in locked.get_data(as_text=True)
-    # The same answer for an account that does not exist: no enumeration through throttling.
-    ghost = "ghost@nowhere.example"
-    for i in range(5):
-        _post_password(client, ghost, f"wrong {i}")
-    assert _post_password(client, ghost, "wrong again").status_code == 429
+def _age_session(owner_session_factory: Any, user: TestUser, column: str, age: str) -> None:
+    with owner_session_factory() as s:
+        s.execute(
+            text(
+                f"UPDATE user_session SET {column} = now() - CAST(:age AS interval)"
+                " WHERE user_id = :u"
+            ),
+            {"age": age, "u": user.id},
+        )
+        s.commit()
 
 
-def test_idle_and_absolute_timeouts(app: Flask, make_user: Any, sign_in: Any) -> None:
-    for key, age in (("seen_at", 31 * 60), ("login_at", 13 * 3600)):
-        client = sign_in(_client(app), make_user("police", "analyst"))
+def test_idle_and_absolute_timeouts_are_enforced_on_the_server(
+    app: Flask, make_user: Any, sign_in: Any, owner_session_factory: Any
+) -> None:
+    for column, age in (("last_seen_at", "31 minutes"), ("created_at", "13 hours")):
+        user = make_user("police", "analyst")
+        client = sign_in(_client(app), user)
         assert _signed_in(client)
-        with client.session_transaction() as sess:
-            sess[key] = int(time.time()) - age
+        _age_session(owner_session_factory, user, column, age)
         resp = client.get("/")
         assert resp.status_code == 302 and "/login" in resp.headers["Location"]
         assert not _signed_in(client)
-    client = sign_in(_client(app), make_user("police", "analyst"))
-    with client.session_transaction() as sess:
-        sess["seen_at"] = int(time.time()) - 31 * 60
+    user = make_user("police", "analyst")
+    client = sign_in(_client(app), user)
+    _age_session(owner_session_factory, user, "last_seen_at", "31 minutes")
     api = client.get("/api/v1/observations")
     assert api.status_code == 401 and api.get_json()["error"]["code"] == "session_expired"
+
+
+def test_the_cookie_cannot_extend_a_session(
+    app: Flask, make_user: Any, sign_in: Any, owner_session_factory: Any
+) -> None:
+    """Timeouts live in the database: whatever a client puts in its cookie changes nothing."""
+    user = make_user("police", "analyst")
+    client = sign_in(_client(app), user)
+    _age_session(owner_session_factory, user, "last_seen_at", "31 minutes")
+    with client.session_transaction() as sess:
+        sess["seen_at"] = sess["login_at"] = int(time.time())
+    assert client.get("/api/v1/observations").status_code == 401
 
 
 def test_disabling_a_user_ends_their_session(
@@ -197,3 +209,128 @@ def test_login_is_audited_without_personal_data(
     assert rows and rows[-1][0] == "login.failed"
     dump = repr(rows)
     assert user.email not in dump and "a wrong password" not in dump
+
+
+# -- the second factor cannot be replaced by enrolling again (issue 11, finding 1) ----------
+
+
+def _attacker_enrols(client: FlaskClient) -> tuple[str, Any]:
+    """Try to enrol an authenticator of the attacker's choosing; returns (secret, answer)."""
+    secret = pyotp.random_base32()
+    with client.session_transaction() as sess:
+        sess["enrol_secret"] = secret  # whatever the page would offer, the attacker's own
+    page = client.get("/login")
+    if page.status_code == 302:  # signed in: take the token from a signed-in page
+        page = client.get("/")
+    token = csrf_from(page.get_data(as_text=True))
+    resp = client.post("/login/enrol", data={"code": pyotp.TOTP(secret).now(), "csrf_token": token})
+    return secret, resp
+
+
+def _stored_secret(owner_session_factory: Any, user: TestUser) -> str | None:
+    with owner_session_factory() as s:
+        return s.execute(
+            text("SELECT totp_secret FROM app_user WHERE id = :id"), {"id": user.id}
+        ).scalar_one()  # type: ignore[no-any-return]
+
+
+def test_enrolment_after_the_password_alone_cannot_replace_a_factor(
+    app: Flask, make_user: Any, owner_session_factory: Any
+) -> None:
+    user: TestUser = make_user("police", "analyst")
+    client = _client(app)
+    assert _post_password(client, user.email, user.password).status_code == 302
+    assert client.get("/login/enrol").status_code == 403  # no new secret is even offered
+    _, resp = _attacker_enrols(client)
+    assert resp.status_code == 403
+    assert not _signed_in(client)
+    assert _stored_secret(owner_session_factory, user) == user.totp_secret
+    # The real factor still works.
+    assert _post_password(client, user.email, user.password).status_code == 302
+    assert _post_code(client, pyotp.TOTP(user.totp_secret).now()).status_code == 302
+    assert _signed_in(client)
+
+
+def test_a_signed_in_user_cannot_replace_their_factor_by_enrolling(
+    app: Flask, make_user: Any, sign_in: Any, owner_session_factory: Any
+) -> None:
+    user: TestUser = make_user("police", "practitioner")
+    client = sign_in(_client(app), user)
+    _, resp = _attacker_enrols(client)
+    assert resp.status_code == 403
+    assert _stored_secret(owner_session_factory, user) == user.totp_secret
+    token = csrf_from(client.get("/").get_data(as_text=True))
+    client.post("/logout", data={"csrf_token": token})
+    sign_in(client, user)  # the old secret still signs in
+    assert _signed_in(client)
+
+
+def test_the_database_refuses_to_replace_a_factor(
+    app_conn: Any, make_user: Any, owner_session_factory: Any
+) -> None:
+    import psycopg
+
+    user: TestUser = make_user("police", "analyst")
+    app_conn.execute("SELECT set_config('csmap.user_id', %s, true)", (str(user.id),))
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        app_conn.execute("SELECT csmap_self_set_totp(%s, %s)", ("A" * 32, []))
+    app_conn.rollback()
+    assert _stored_secret(owner_session_factory, user) == user.totp_secret
+
+
+# -- next= takes a same-origin path only (issue 11, finding 5) -------------------------------
+
+BAD_NEXT = [
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r/evil.example",
+    "/foo\nSet-Cookie: x=1",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "//evil.example",
+    "https://evil.example/",
+    "http:/evil.example",
+    "/%09/evil.example",
+    "/%5Cevil.example",
+    "javascript:alert(1)",
+    "evil.example",
+]
+
+
+@pytest.fixture(scope="module")
+def demo_app(test_db: dict[str, str]) -> Flask:
+    # Demo mode signs in after the password alone: each case is one request.
+    return create_app({"mode": "demo", "database_url": test_db["app"]})
+
+
+def _sign_in_with_next(app: Flask, user: TestUser, next_value: str) -> Any:
+    client = _client(app)
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    return client.post(
+        "/login",
+        data={
+            "email": user.email,
+            "password": user.password,
+            "next": next_value,
+            "csrf_token": token,
+        },
+    )
+
+
+@pytest.mark.parametrize("bad", BAD_NEXT)
+def test_next_never_leaves_the_site(demo_app: Flask, make_user: Any, bad: str) -> None:
+    user = make_user("vcse", "practitioner", totp=False)
+    resp = _sign_in_with_next(demo_app, user, bad)
+    assert resp.status_code == 302, resp.status_code
+    assert resp.headers["Location"] == "/", resp.headers["Location"]
+
+
+def test_next_keeps_a_same_site_path(demo_app: Flask, make_user: Any) -> None:
+    user = make_user("vcse", "practitioner", totp=False)
+    resp = _sign_in_with_next(demo_app, user, "/records?kind=observation")
+    assert resp.status_code == 302 and resp.headers["Location"] == "/records?kind=observation"
+
+
+def test_next_with_a_newline_in_the_query_string_is_not_a_500(demo_app: Flask) -> None:
+    resp = _client(demo_app).get("/login?next=/%0d%0aSet-Cookie:%20x=1")
+    assert resp.status_code == 200

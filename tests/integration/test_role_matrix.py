@@ -380,6 +380,11 @@ PROBES: dict[tuple[str, str], str] = {
     ),
     ("pack_text", "edit"): "WITH u AS (UPDATE briefing_text SET updated_at = updated_at"
     " WHERE agency_id = %(agency_id)s RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
+    # Everyone keeps (and may end) their own sessions: a sign-in writes one as the user.
+    ("session", "manage"): "WITH i AS (INSERT INTO user_session (user_id, agency_id,"
+    " token_sha256, session_epoch) VALUES (csmap_user_id(), csmap_agency_id(),"
+    " md5(random()::text) || md5(random()::text), 1) RETURNING 1)"
+    " SELECT EXISTS (SELECT 1 FROM i)",
 }
 
 

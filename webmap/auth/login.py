@@ -3,14 +3,24 @@
 Every outcome is audited in the same transaction as the attempt it records. Messages never
 say whether an account exists: an unknown e-mail, a disabled account and a wrong password all
 read the same, and take the same time (argon2 verifies against a dummy hash).
+
+Throttling slows a guesser without locking the real user out. Failures are counted per
+(account, client address) pair: after ``login_max_failures`` of them the pair waits 1 s from
+its last failure, then 2, 4, … up to 5 minutes, until a sign-in from that pair succeeds. The
+same account from another address is not slowed at all. One address failing against many
+accounts is limited separately (:func:`address_limit` failures in 15 minutes). Only keyed
+hashes of the account and the address are stored.
 """
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
 
+import psycopg
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from webmap import audit
@@ -18,9 +28,21 @@ from webmap.auth import credentials
 from webmap.config import Settings
 from webmap.db import EMPTY_CONTEXT, DbContext, set_request_context
 
-WINDOW = "15 minutes"
 NOT_RECOGNISED = "E-mail or password not recognised."
-THROTTLED = "Too many attempts. Wait 15 minutes, then try again."
+#: The longest a pair must wait after its last failure, however many there were.
+MAX_DELAY_SECONDS = 300
+#: How far back a pair's failures count (unless a sign-in from the pair succeeded since).
+PAIR_LOOKBACK = "24 hours"
+#: The window of the per-address limit across accounts.
+ADDRESS_WINDOW_SECONDS = 15 * 60
+
+
+def throttled_message(retry_after: int) -> str:
+    return f"Too many attempts. Wait {retry_after} seconds, then try again."
+
+
+class AlreadyEnrolled(Exception):
+    """The account has a second factor: enrolling again cannot replace it (an admin resets)."""
 
 
 @dataclass(frozen=True)
@@ -46,20 +68,53 @@ def keys(settings: Settings, email: str, client_addr: str) -> Keys:
     )
 
 
-def throttled(session: Session, k: Keys, max_failures: int) -> bool:
-    account_fails, client_fails = session.execute(
+def address_limit(settings: Settings) -> int:
+    """Failures from one client address, across accounts, in 15 minutes before it waits."""
+    return 10 * settings.login_max_failures
+
+
+def retry_after(session: Session, k: Keys, settings: Settings) -> int:
+    """Seconds the (account, address) pair, or the address, must still wait; 0 = go ahead.
+
+    Computed the same way whether or not the account exists."""
+    row = session.execute(
         text(
             """
-            SELECT count(*) FILTER (WHERE account_key = :a),
-                   count(*) FILTER (WHERE client_key = :c)
-            FROM login_attempt
-            WHERE NOT succeeded AND at > now() - CAST(:window AS interval)
-              AND (account_key = :a OR client_key = :c)
+            WITH pair AS (
+              SELECT count(*) AS failures, max(f.at) AS last_failure FROM login_attempt f
+              WHERE f.account_key = :a AND f.client_key = :c AND NOT f.succeeded
+                AND f.at > now() - CAST(:lookback AS interval)
+                AND f.at > coalesce((SELECT max(s.at) FROM login_attempt s
+                                     WHERE s.account_key = :a AND s.client_key = :c
+                                       AND s.succeeded), '-infinity')
+            ), address AS (
+              SELECT at FROM login_attempt
+              WHERE client_key = :c AND NOT succeeded
+                AND at > now() - make_interval(secs => :window)
+              ORDER BY at DESC OFFSET :limit - 1 LIMIT 1
+            )
+            SELECT pair.failures,
+                   extract(epoch FROM now() - pair.last_failure) AS since_last,
+                   extract(epoch FROM (SELECT at FROM address)
+                           + make_interval(secs => :window) - now()) AS address_wait
+            FROM pair
             """
         ),
-        {"a": k.account, "c": k.client, "window": WINDOW},
+        {
+            "a": k.account,
+            "c": k.client,
+            "lookback": PAIR_LOOKBACK,
+            "window": ADDRESS_WINDOW_SECONDS,
+            "limit": address_limit(settings),
+        },
     ).one()
-    return bool(account_fails >= max_failures or client_fails >= 4 * max_failures)
+    wait = 0.0
+    excess = row.failures - settings.login_max_failures
+    if excess >= 0:
+        wait = min(2.0**excess, MAX_DELAY_SECONDS) - float(row.since_last)
+    if row.address_wait is not None:
+        wait = max(wait, float(row.address_wait))
+    return math.ceil(wait) if wait > 0 else 0
 
 
 def note_attempt(session: Session, k: Keys, succeeded: bool) -> None:
@@ -131,13 +186,22 @@ def check_second_factor(
 
 def enrol_second_factor(session: Session, settings: Settings, secret: str, step: int) -> list[str]:
     """Store a confirmed TOTP secret for the context's user (``step`` is the confirming
-    code's, recorded as used); return new recovery codes."""
+    code's, recorded as used); return new recovery codes.
+
+    Raises :class:`AlreadyEnrolled` (and the transaction is rolled back) if the account has
+    a second factor: the database function refuses to replace one, whatever the caller."""
     codes = credentials.new_recovery_codes()
     key = settings.secret("hmac_key")
-    session.execute(
-        text("SELECT csmap_self_set_totp(:s, :r)"),
-        {"s": secret, "r": [credentials.recovery_code_hash(c, key) for c in codes]},
-    )
+    try:
+        session.execute(
+            text("SELECT csmap_self_set_totp(:s, :r)"),
+            {"s": secret, "r": [credentials.recovery_code_hash(c, key) for c in codes]},
+        )
+    except DBAPIError as exc:
+        session.rollback()
+        if isinstance(exc.orig, psycopg.errors.InsufficientPrivilege):
+            raise AlreadyEnrolled() from None
+        raise
     session.execute(text("SELECT csmap_self_use_totp_step(:s)"), {"s": step})
     return codes
 

@@ -1,22 +1,23 @@
-"""Signed-in users: loading them per request, timeouts, and the RLS context.
+"""Signed-in users: resuming their server-side session per request, and the RLS context.
 
-The session cookie holds the user id and the account's ``session_epoch``. On every request the
-user row is re-read (as that user, so RLS allows exactly their own row); a disabled account or
-a changed epoch ends the session there and then. Idle and absolute timeouts are enforced from
-times kept in the signed cookie.
+The session cookie holds only the token of a ``user_session`` row (see
+:mod:`webmap.auth.user_sessions`). On every request the row is checked in the database — not
+ended, not idle, not too old, the account still active with the same ``session_epoch`` — and
+only then is the user row read (as that user, so RLS allows exactly their own row). Nothing a
+client keeps in its cookie can extend or revive a session.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, flash, g, jsonify, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, logout_user
 from sqlalchemy import text
 
+from webmap.auth import user_sessions
 from webmap.db import EMPTY_CONTEXT, DbContext, get_session, set_request_context
 
 login_manager = LoginManager()
@@ -34,13 +35,17 @@ class CurrentUser:
     display_name: str
     session_epoch: int
     totp_enabled: bool
+    #: The ``user_session`` row this request runs under, and the token naming it.
+    session_id: uuid.UUID | None = None
+    session_token: str = ""
 
     is_authenticated = True
     is_active = True
     is_anonymous = False
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_epoch}"
+        # What Flask-Login keeps in the cookie: the session's token, never the user's id.
+        return self.session_token
 
     @property
     def db_context(self) -> DbContext:
@@ -85,9 +90,20 @@ def load_user(user_id: str | uuid.UUID, epoch: int | None = None) -> CurrentUser
 
 
 @login_manager.user_loader
-def _user_loader(session_id: str) -> CurrentUser | None:
-    user_id, _, epoch = session_id.partition(":")
-    return load_user(user_id, int(epoch) if epoch.isdigit() else -1)
+def _user_loader(token: str) -> CurrentUser | None:
+    found = user_sessions.resume(
+        current_app.extensions["csmap.engine"], token, current_app.extensions["csmap.settings"]
+    )
+    if found is None or found.state != "live":
+        # Remembered for _enforce_session: forget the dead token, and say why if it timed out.
+        g.session_over = found.state if found else "ended"
+        return None
+    user = load_user(found.user_id)
+    if user is None:
+        g.session_over = "ended"
+        return None
+    user.session_id, user.session_token = found.session_id, token
+    return user
 
 
 @login_manager.unauthorized_handler
@@ -99,15 +115,8 @@ def _unauthorised() -> Any:
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
-def start_session(user: CurrentUser) -> None:
-    """Call right after ``login_user``: a fresh session id and the clock for timeouts."""
-    now = int(time.time())
-    session["login_at"] = now
-    session["seen_at"] = now
-    session.permanent = False
-
-
 def end_session() -> None:
+    """Forget the session on this client (the caller ends its row first, where there is one)."""
     logout_user()
     session.clear()
     set_request_context(EMPTY_CONTEXT)
@@ -116,28 +125,24 @@ def end_session() -> None:
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
-    settings = app.extensions["csmap.settings"]
-    idle = settings.session_idle_minutes * 60
-    absolute = settings.session_absolute_hours * 3600
 
     @app.before_request
     def _enforce_session() -> Any:
         g.db_context = EMPTY_CONTEXT
         if request.endpoint == "static":
             return None
-        if not current_user.is_authenticated:  # loads (and checks) the user
+        if current_user.is_authenticated:  # resumes (and checks) the session
             return None
-        now = int(time.time())
-        login_at = int(session.get("login_at", 0))
-        seen_at = int(session.get("seen_at", 0))
-        if now - login_at > absolute or now - seen_at > idle:
-            end_session()
-            message = "Your session has expired. Please sign in again."
-            if request.path.startswith("/api/"):
-                resp = jsonify({"error": {"code": "session_expired", "message": message}})
-                resp.status_code = 401
-                return resp
-            flash(message, "warning")
-            return redirect(url_for("auth.login"))
-        session["seen_at"] = now
-        return None
+        over = g.pop("session_over", None)
+        if over is None:
+            return None
+        end_session()
+        if over != "expired":
+            return None  # ended elsewhere: carry on as anyone not signed in
+        message = "Your session has expired. Please sign in again."
+        if request.path.startswith(("/api/", "/tiles/")):
+            resp = jsonify({"error": {"code": "session_expired", "message": message}})
+            resp.status_code = 401
+            return resp
+        flash(message, "warning")
+        return redirect(url_for("auth.login"))

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
 from webmap import audit
+from webmap.auth import user_sessions
 from webmap.auth.session import CurrentUser
 from webmap.models import USER_ROLES
 from webmap.policy import ANY, relation
@@ -235,27 +236,34 @@ _CHANGES: Final = {
         "user.second_factor_reset",
         "{name}'s second factor is reset; they will set it up again at their next sign-in.",
     ),
+    "end_sessions": ("session.ended", "{name} is now signed out everywhere."),
+}
+_OWN_ACCOUNT: Final = {
+    "disable": "You cannot disable your own account.",
+    "reset_second_factor": "You cannot reset your own second factor here.",
+    "end_sessions": "End your own sessions from Your sessions.",
 }
 
 
 def change_user(
     session: Session, user: CurrentUser, scope: frozenset[str], raw_id: str, change: str
 ) -> str:
-    """Disable, enable or reset the second factor of a user in scope; returns the message.
+    """Disable, enable, reset the second factor of, or end every session of a user in scope;
+    returns the message.
 
     Raises NotFound (out of scope or unknown) or Refused (e.g. disabling yourself)."""
     action, message = _CHANGES[change]
     target = _target(session, user, scope, raw_id)
-    if target["id"] == str(user.id) and change != "enable":
-        raise Refused(
-            "You cannot disable your own account."
-            if change == "disable"
-            else "You cannot reset your own second factor here."
-        )
+    if target["id"] == str(user.id) and change in _OWN_ACCOUNT:
+        raise Refused(_OWN_ACCOUNT[change])
     reason = may_change(user, target)
     if reason:
         raise Refused(reason)
     target_id = uuid.UUID(target["id"])
+    if change == "end_sessions":
+        ended = user_sessions.end(session, target_id, user_sessions.ENDED_BY_ADMIN)
+        _audit(session, action, [target_id], target["agency_id"], count=len(ended), via="admin")
+        return message.format(name=target["display_name"])
     if change == "reset_second_factor":
         done = users.reset_second_factor(session, target_id)
     else:

@@ -11,7 +11,7 @@ from sqlalchemy import CursorResult, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from webmap.auth import credentials
+from webmap.auth import credentials, user_sessions
 from webmap.models import USER_ROLES
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,63}$")
@@ -74,8 +74,16 @@ def create_user(session: Session, new: NewUser) -> uuid.UUID:
     return user_id
 
 
+def _end_sessions(session: Session, user_id: uuid.UUID) -> None:
+    # The epoch bump alone would end them at their next request; ending the rows now also
+    # shows them as ended on the sessions pages.
+    user_sessions.end(session, user_id, user_sessions.ACCOUNT_CHANGED)
+
+
 def set_active(session: Session, user_id: uuid.UUID, active: bool) -> bool:
-    """Disable or re-enable; a disabled user's sessions end on their next request."""
+    """Disable or re-enable; disabling ends every session of the user at once."""
+    if not active:
+        _end_sessions(session, user_id)
     result = session.execute(
         text(
             "UPDATE app_user SET is_active = :active, session_epoch = session_epoch + 1,"
@@ -87,7 +95,9 @@ def set_active(session: Session, user_id: uuid.UUID, active: bool) -> bool:
 
 
 def reset_second_factor(session: Session, user_id: uuid.UUID) -> bool:
-    """Remove the TOTP secret and recovery codes; the user enrols again at next sign-in."""
+    """Remove the TOTP secret and recovery codes; the user enrols again at next sign-in. Ends
+    every session of the user."""
+    _end_sessions(session, user_id)
     result = session.execute(
         text(
             "UPDATE app_user SET totp_secret = NULL, totp_last_step = NULL,"
@@ -103,6 +113,7 @@ def set_password(session: Session, user_id: uuid.UUID, password: str) -> bool:
     problem = credentials.password_problem(password)
     if problem:
         raise UserError({"password": problem})
+    _end_sessions(session, user_id)
     result = session.execute(
         text(
             "UPDATE app_user SET password_hash = :hash, session_epoch = session_epoch + 1,"

@@ -8,6 +8,7 @@ out of scope is a 404, exactly like something that does not exist.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -15,6 +16,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from spatial.vocabulary import AGENCY_KINDS
+from webmap import get_settings
+from webmap.auth import user_sessions
 from webmap.db import get_session
 from webmap.policy import can, permission
 from webmap.services import admin, audit_view, directory
@@ -104,7 +107,8 @@ def users_create(scope: frozenset[str]) -> Any:
 @permission("user", "read")
 def user_detail(user_id: str, scope: frozenset[str]) -> str:
     target = admin.get_user(get_session(), current_user, scope, user_id)
-    return render_template("admin/user_detail.html", user=target)
+    live = user_sessions.live(get_session(), uuid.UUID(target["id"]), get_settings())
+    return render_template("admin/user_detail.html", user=target, live_sessions=len(live))
 
 
 def _change(user_id: str, scope: frozenset[str], change: str) -> Response:
@@ -131,6 +135,12 @@ def user_enable(user_id: str, scope: frozenset[str]) -> Response:
 @permission("user", "manage")
 def user_reset_second_factor(user_id: str, scope: frozenset[str]) -> Response:
     return _change(user_id, scope, "reset_second_factor")
+
+
+@bp.post("/users/<user_id>/end-sessions")
+@permission("user", "manage")
+def user_end_sessions(user_id: str, scope: frozenset[str]) -> Response:
+    return _change(user_id, scope, "end_sessions")
 
 
 # -- agencies, panels, boundary sets -------------------------------------------------------
