@@ -13,7 +13,7 @@
   count and the audit trail of refusals can be capped.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-27
 """
 
@@ -24,7 +24,7 @@ from alembic import context, op
 from sqlalchemy.dialects import postgresql as pg
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
