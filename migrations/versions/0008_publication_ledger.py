@@ -16,6 +16,8 @@
   may be published at (8 and 7 for B, 7 for C), so a later, coarser profile still finds them.
 - ``share.external_key``: the normalised name and organisation of a named external recipient,
   so "one audience, one tier" can be checked however the name is typed.
+- ``csmap_share_facts``, ``_contexts`` and ``_vehicle_marks`` (0006), which handed recipients
+  live rows, are dropped: no shared output reads live rows any more.
 - ``csmap_share_audience_tiers`` replaces ``csmap_share_audience_profiles``: every share of the
   caller's agency (live, pending, revoked or expired; not rejected) that reaches the given
   agencies or external key, with its tier.
@@ -314,6 +316,54 @@ $$;
 REVOKE ALL ON FUNCTION csmap_share_audience_profiles(uuid[]) FROM PUBLIC;
 """
 
+LIVE_READS_0006 = """
+CREATE FUNCTION csmap_share_facts(p_share uuid)
+RETURNS TABLE (cell_r9 bigint, occurred_at timestamptz, person_keys text[])
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT o.cell_r9, o.occurred_at,
+         ARRAY(SELECT md5(s.id::text || ':' || lower(btrim(r)))
+               FROM unnest(o.young_person_refs) AS r WHERE btrim(r) <> '')
+  FROM share s
+  JOIN observation o ON o.agency_id = s.from_agency_id AND o.deleted_at IS NULL
+  JOIN share_cell c ON c.share_id = s.id
+   AND c.cell = CASE s.resolution WHEN 9 THEN o.cell_r9 WHEN 8 THEN o.cell_r8 ELSE o.cell_r7 END
+  WHERE s.id = p_share AND csmap_share_readable(p_share) AND 'observations' = ANY (s.layers)
+    AND o.occurred_at >= (s.period_from::timestamp AT TIME ZONE 'Europe/London')
+    AND (s.period_to IS NULL
+         OR o.occurred_at < (s.period_to::timestamp AT TIME ZONE 'Europe/London'))
+$$;
+CREATE FUNCTION csmap_share_contexts(p_share uuid)
+RETURNS TABLE (id uuid, kind text, name text, public_place boolean, lon float8, lat float8)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT x.id, x.kind::text, x.name::text, x.public_place, ST_X(x.pt), ST_Y(x.pt)
+  FROM share s
+  JOIN LATERAL (SELECT c.id, c.kind, c.name, c.public_place, ST_PointOnSurface(c.geom) AS pt
+                FROM context c
+                WHERE c.agency_id = s.from_agency_id AND c.deleted_at IS NULL) x ON true
+  WHERE s.id = p_share AND csmap_share_readable(p_share) AND 'contexts' = ANY (s.layers)
+    AND EXISTS (SELECT 1 FROM share_cell sc JOIN cell g ON g.res = s.resolution
+                AND g.cell = sc.cell WHERE sc.share_id = s.id AND ST_Intersects(g.geom, x.pt))
+$$;
+CREATE FUNCTION csmap_share_vehicle_marks(p_share uuid) RETURNS SETOF text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT DISTINCT v.registration_normalised::text
+  FROM share s
+  JOIN observation o ON o.agency_id = s.from_agency_id AND o.deleted_at IS NULL
+  JOIN vehicle v ON v.id = o.vehicle_id AND v.deleted_at IS NULL
+  JOIN share_cell c ON c.share_id = s.id
+   AND c.cell = CASE s.resolution WHEN 9 THEN o.cell_r9 WHEN 8 THEN o.cell_r8 ELSE o.cell_r7 END
+  WHERE s.id = p_share AND csmap_share_readable(p_share) AND 'vehicles' = ANY (s.layers)
+    AND o.occurred_at >= (s.period_from::timestamp AT TIME ZONE 'Europe/London')
+    AND (s.period_to IS NULL
+         OR o.occurred_at < (s.period_to::timestamp AT TIME ZONE 'Europe/London'))
+$$;
+"""
+LIVE_READ_SIGNATURES_0006 = (
+    "csmap_share_facts(uuid)",
+    "csmap_share_contexts(uuid)",
+    "csmap_share_vehicle_marks(uuid)",
+)
+
 #: Lattice resolutions a share of each tier may be published at (its floor and coarser).
 SHARE_RESOLUTIONS = {"B": (8, 7), "C": (7,)}
 
@@ -408,9 +458,7 @@ def upgrade() -> None:
         sa.Column("mark", sa.String(16), primary_key=True),
     )
     op.add_column("share_cell", sa.Column("res", sa.SmallInteger))
-    op.execute(
-        "UPDATE share_cell sc SET res = s.resolution FROM share s WHERE s.id = sc.share_id"
-    )
+    op.execute("UPDATE share_cell sc SET res = s.resolution FROM share s WHERE s.id = sc.share_id")
     op.alter_column("share_cell", "res", nullable=False)
     op.add_column("share", sa.Column("external_key", sa.String(400)))
     op.execute(
@@ -420,6 +468,8 @@ def upgrade() -> None:
     _backfill_share_cells()
     op.execute(FUNCTIONS)
     op.execute("DROP FUNCTION csmap_share_audience_profiles(uuid[])")
+    for fn in LIVE_READ_SIGNATURES_0006:
+        op.execute(f"DROP FUNCTION {fn}")
     for table in TABLES:
         _force_rls(table)
         op.execute(
@@ -453,6 +503,12 @@ def downgrade() -> None:
     op.execute(AUDIENCE_PROFILES_0007)
     op.execute(f'GRANT EXECUTE ON FUNCTION csmap_share_audience_profiles(uuid[]) TO "{app}"')
     op.drop_column("share", "external_key")
-    op.execute("DELETE FROM share_cell sc USING share s WHERE s.id = sc.share_id"
-               " AND sc.res <> s.resolution")
+    op.execute(LIVE_READS_0006)
+    for fn in LIVE_READ_SIGNATURES_0006:
+        op.execute(f"REVOKE ALL ON FUNCTION {fn} FROM PUBLIC")
+        op.execute(f'GRANT EXECUTE ON FUNCTION {fn} TO "{app}"')
+    op.execute(
+        "DELETE FROM share_cell sc USING share s WHERE s.id = sc.share_id"
+        " AND sc.res <> s.resolution"
+    )
     op.drop_column("share_cell", "res")

@@ -308,7 +308,8 @@ _SHARE_UPDATE = (
     "WITH u AS (UPDATE share SET purpose = purpose WHERE id = %(share_id)s RETURNING 1)"
     " SELECT EXISTS (SELECT 1 FROM u)"
 )
-_SHARED_FACTS = "SELECT EXISTS (SELECT 1 FROM csmap_share_facts(%(share_id)s))"
+# The gate of every ledger read (csmap_share_publications and friends).
+_SHARED_FACTS = "SELECT csmap_share_readable(%(share_id)s)"
 _PACK_UPDATE = (
     "WITH u AS (UPDATE briefing_pack SET {} WHERE id = %(pack_id)s RETURNING 1)"
     " SELECT EXISTS (SELECT 1 FROM u)"

@@ -146,5 +146,5 @@ def tile(layer: str, z: int, x: int, y: int, scope: frozenset[str]) -> Response:
     # Tiles are not audited one by one (a map view fetches dozens); the layer read is.
     resp = Response(body, mimetype="application/vnd.mapbox-vector-tile")
     resp.headers["X-Cell-Resolution"] = str(res)
-    resp.headers["Cache-Control"] = "private, max-age=60"
+    resp.headers["Cache-Control"] = "private, no-store"
     return resp
