@@ -269,6 +269,26 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
                   OR (p_org <> '' AND split_part(s.external_key, '|', 2) = p_org))))
   ORDER BY s.created_at
 $$;
+
+-- Adding an agency to a panel must not give it a second tier of a source's data: a share of
+-- one tier to the panel, while the agency already receives another tier of the same source
+-- (directly, or through another panel). For the system admin, who manages panels but may not
+-- read shares: the source's name and the two tiers, nothing else.
+CREATE FUNCTION csmap_panel_member_clash(p_panel uuid, p_agency uuid)
+RETURNS TABLE (source text, panel_tier text, held_tier text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT a.name::text, s.tier::text, h.tier::text
+  FROM share s JOIN agency a ON a.id = s.from_agency_id
+  JOIN share h ON h.from_agency_id = s.from_agency_id AND h.tier <> s.tier
+   AND h.status <> 'rejected'
+  WHERE s.panel_id = p_panel AND s.status <> 'rejected' AND s.from_agency_id <> p_agency
+    AND csmap_role() = 'system_admin'
+    AND (EXISTS (SELECT 1 FROM share_recipient r
+                 WHERE r.share_id = h.id AND r.agency_id = p_agency)
+         OR EXISTS (SELECT 1 FROM panel_member m
+                    WHERE m.panel_id = h.panel_id AND m.agency_id = p_agency))
+  LIMIT 1
+$$;
 """
 SIGNATURES = (
     "csmap_publication_allowed(uuid, text)",
@@ -285,6 +305,7 @@ SIGNATURES = (
     "csmap_share_published_contexts(uuid)",
     "csmap_share_published_marks(uuid)",
     "csmap_share_audience_tiers(uuid[], text, text)",
+    "csmap_panel_member_clash(uuid, uuid)",
 )
 # The app calls these; the others are their helpers (or the trigger's).
 APP_CALLS = (
@@ -299,6 +320,7 @@ APP_CALLS = (
     "csmap_share_published_marks(uuid)",
     "csmap_share_audience_tiers(uuid[], text, text)",
     "csmap_month_in_progress()",
+    "csmap_panel_member_clash(uuid, uuid)",
 )
 
 AUDIENCE_PROFILES_0007 = """

@@ -578,3 +578,45 @@ def test_the_demos_standing_shares_read_the_ledger(
     shown = {(f["properties"]["period"], f["properties"]["cell"], f["properties"]["count"])
              for f in doc["features"]}  # fmt: skip
     assert shown == cells and len(shown) > 20
+
+
+def test_a_new_panel_member_never_gets_a_second_tier(
+    app: Flask, api: Any, make_agency: Any, make_user: Any, sign_in: Any,
+    owner_session_factory: Any,
+) -> None:  # fmt: skip
+    from sqlalchemy import text
+
+    from tests.conftest import csrf_from
+
+    source, member = make_agency("police", "Panel source"), make_agency("vcse", "Panel newcomer")
+    with owner_session_factory() as s:
+        panel = s.execute(
+            text("INSERT INTO panel (name, kind) VALUES (:n, 'ldsm') RETURNING id"),
+            {"n": f"Ledger panel {source}"},
+        ).scalar_one()
+        s.execute(
+            text(
+                "INSERT INTO panel_member (panel_id, agency_id) SELECT :p, id FROM agency"
+                " WHERE slug IN (:s, 'health')"
+            ),
+            {"p": panel, "s": source},
+        )
+        ids = dict(s.execute(text("SELECT slug, id::text FROM agency")).tuples().all())
+        s.commit()
+    police, areas = api(source), _health_areas(owner_session_factory)
+    to_panel = _terms(areas, recipient_kind="panel", recipient_agencies=[], panel_id=str(panel))
+    assert police("POST", "/api/v1/shares", to_panel).status_code == 201
+    direct = _terms(areas, tier="C", recipient_agencies=[member], layers=["observations"],
+                    period_from="2026-01", period_to="2026-06")  # fmt: skip
+    assert police("POST", "/api/v1/shares", direct).status_code == 201
+    admin = sign_in(app.test_client(), make_user("health", "system_admin"))
+    token = csrf_from(admin.get("/admin/panels").get_data(as_text=True))
+    members = [ids[source], ids["health"], ids[member]]
+    resp = admin.post(f"/admin/panels/{panel}", data={"members": members, "csrf_token": token})
+    assert resp.status_code == 400
+    assert "one audience receives one tier" in resp.get_data(as_text=True)
+    with owner_session_factory() as s:
+        count = s.execute(
+            text("SELECT count(*) FROM panel_member WHERE panel_id = :p"), {"p": panel}
+        ).scalar_one()
+    assert count == 2  # nothing written

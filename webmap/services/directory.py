@@ -135,6 +135,24 @@ def create_panel(session: Session, form: Mapping[str, str], members: Sequence[st
 
 def _add_members(session: Session, panel_id: uuid.UUID, agencies: set[uuid.UUID]) -> None:
     for agency_id in sorted(agencies):
+        # One audience, one tier: a new member must not receive through this panel a tier of
+        # a source's data other than the one it already receives.
+        clash = session.execute(
+            text("SELECT * FROM csmap_panel_member_clash(:p, :a)"),
+            {"p": panel_id, "a": agency_id},
+        ).first()
+        if clash is not None:
+            name = session.execute(
+                text("SELECT name FROM agency WHERE id = :a"), {"a": agency_id}
+            ).scalar_one()
+            source, panel_tier, held_tier = clash
+            raise FormError(
+                {
+                    "members": f"{name} already receives tier {held_tier} of {source}'s data;"
+                    f" this panel receives tier {panel_tier} of it, and one audience receives"
+                    " one tier. Ask the source agency to revoke one of the shares first."
+                }
+            )
         session.execute(
             text("INSERT INTO panel_member (panel_id, agency_id) VALUES (:p, :a)"),
             {"p": panel_id, "a": agency_id},
