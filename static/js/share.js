@@ -227,8 +227,10 @@
     var release = (doc.releases || []).filter(function (r) { return r.period === period; })[0];
     var published = document.getElementById('share-published');
     if (published && release) {
+      // A period published under an earlier profile says so; otherwise the precision above holds.
       published.textContent = period + ': ' + release.published +
-        '. Each period is published once, after it has closed, and never changes. ' + release.precision;
+        '. Each period is published once, after it has closed, and never changes.' +
+        (release.precision !== doc.precision ? ' This period: ' + release.precision : '');
     }
     mapEl.dataset.cellsShown = String(cells.getLayers().length);
     if (comparison) {
