@@ -87,6 +87,19 @@ class Settings(BaseModel):
     login_max_failures: int = Field(
         5, ge=1, description="Failed log-ins per account in 15 minutes before 429."
     )
+    vehicle_match_per_user_hour: int = Field(
+        10,
+        ge=1,
+        le=1000,
+        description="Registration marks one user may match against other agencies' records "
+        "per hour (each sighting saved runs a match); beyond it 429 and nothing is saved.",
+    )
+    vehicle_match_per_agency_hour: int = Field(
+        50,
+        ge=1,
+        le=10000,
+        description="Registration marks one agency's users together may match per hour.",
+    )
     proxy_count: int = Field(
         0,
         ge=0,
