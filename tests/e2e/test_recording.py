@@ -144,11 +144,19 @@ def test_phone_hotspot_route_sighting_and_other_agency_404(
     # 3. A vehicle sighting: a new vehicle, a tap, save (one request: the vehicle, the
     # sighting and the match are saved together).
     page.get_by_label("A vehicle sighting").check()
-    page.get_by_label("Registration mark").fill("WR21 QAB")
     page.get_by_label("Make").fill("Ford")
     page.get_by_label("Model").fill("Fiesta")
     page.get_by_label("Colour").fill("Blue")
     tap_map(page, 0.55, 0.55)
+    # The mark forgotten: the server's error (on the inline vehicle) lands beside its field.
+    page.get_by_role("button", name="Save").click()
+    error = page.locator("#f-registration_mark-error")
+    error.wait_for(timeout=15_000)
+    assert error.inner_text() == "Enter the registration mark."
+    assert page.locator("#f-registration_mark").get_attribute("aria-invalid") == "true"
+    # The browser logs that expected 422 as a failed request; nothing else may be there.
+    errors[:] = [e for e in errors if "status of 422" not in e]
+    page.get_by_label("Registration mark").fill("WR21 QAB")
     kind, sighting_id = save(page)
     assert kind == "observation"
     result = page.locator("#record-result").inner_text()

@@ -383,3 +383,33 @@ def test_the_api_document_describes_matches_and_the_limit(person: Callable[..., 
     assert {"vehicle_id", "vehicle"} <= set(
         schemas[body["schema"]["$ref"].rsplit("/", 1)[-1]]["properties"]
     )
+
+
+@pytest.mark.parametrize(
+    ("vehicle", "field"),
+    [
+        ({"vehicle": {"registration_mark": "<b>!</b>"}}, "vehicle.registration_mark"),
+        ({"vehicle": {"make": "Ford"}}, "vehicle.registration_mark"),
+        ({"vehicle": {"registration_mark": "AB12CDE", "wheels": 4}}, "vehicle.wheels"),
+        ({}, "vehicle_id"),
+        ({"vehicle_id": "not-an-id"}, "vehicle_id"),
+        ({"vehicle_id": str(uuid.uuid4()), "vehicle": {"registration_mark": "AB1"}}, "vehicle"),
+        # Found bad only after the new vehicle was written: the vehicle goes with the rest.
+        (
+            {
+                "vehicle": {"registration_mark": "AB12CDE"},
+                "geometry": {"type": "Point", "coordinates": [-0.12, 51.5]},
+            },
+            "geometry",
+        ),
+    ],
+)
+def test_a_bad_sighting_names_its_vehicle_field_and_writes_nothing(
+    person: Callable[..., Api], owner_session_factory: Any, vehicle: Any, field: str
+) -> None:
+    who = person()
+    before = traces(owner_session_factory, who.user, ["AB12CDE", "AB1"])
+    resp = who("POST", "/api/v1/sightings", {**SIGHTING, **vehicle})
+    assert resp.status_code == 422, resp.get_json()
+    assert field in resp.get_json()["error"]["fields"], resp.get_json()
+    assert traces(owner_session_factory, who.user, ["AB12CDE", "AB1"]) == before
