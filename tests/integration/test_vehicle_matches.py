@@ -7,6 +7,7 @@ matched is told who asked and when, while nobody else sees any of it.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -250,6 +251,32 @@ def test_the_agency_limit_counts_all_its_users(
         )
         s.commit()
     assert sight(second, unique_mark()).status_code == 201
+
+
+def test_two_concurrent_guesses_cannot_both_take_the_last_place(
+    test_db: dict[str, str], make_user: Any, sign_in: Any, new_agency: Callable[[], str]
+) -> None:
+    """Two workers, one place left: the per-agency lock makes the second see the first."""
+    from webmap import create_app
+
+    tight = create_app(
+        {"mode": "test", "database_url": test_db["app"], "vehicle_match_per_user_hour": 1}
+    )
+    user = make_user(new_agency(), "practitioner")
+    clients = [Api(sign_in(tight.test_client(), user), user) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    codes: list[int] = []
+
+    def guess(who: Api) -> None:
+        barrier.wait()
+        codes.append(sight(who, unique_mark()).status_code)
+
+    threads = [threading.Thread(target=guess, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [201, 429]
 
 
 def test_the_matched_agency_sees_who_matched_and_when(
