@@ -352,33 +352,24 @@ def test_an_unrelated_agency_sees_none_of_it(
                 assert (
                     conn.execute("SELECT * FROM csmap_vehicle_match(%s)", (ours,)).fetchall() == []
                 )
-        for table, values in (
-            ("vehicle_match_notice", "(%s, %s, %s, %s, 'x', 'x', 'x')"),
-            ("vehicle_match_query", "(%s, %s, %s, %s)"),
-        ):
+        notice = (
+            "vehicle_match_notice (agency_id, vehicle_id, from_agency_id, from_user_id,"
+            " from_agency_name, from_user_name, from_role) VALUES (%s, %s, %s, %s, 'x', 'x', 'x')"
+        )
+        query = (
+            "vehicle_match_query (agency_id, user_id, vehicle_id, matched) VALUES (%s, %s, %s, 0)"
+        )
+        forgeries = {
+            notice: (police.user.agency_id, ours, bus.user.agency_id, bus.user.id),
+            query: (bus.user.agency_id, bus.user.id, ours),
+        }
+        for into, args in forgeries.items():
             with conn.transaction(force_rollback=True):
                 _as(conn, bus)
-                cols = (
-                    "(agency_id, vehicle_id, from_agency_id, from_user_id, from_agency_name,"
-                    " from_user_name, from_role)"
-                    if table == "vehicle_match_notice"
-                    else "(agency_id, user_id, vehicle_id, matched)"
-                )
-                args = (
-                    (police.user.agency_id, ours, bus.user.agency_id, bus.user.id)
-                    if table == "vehicle_match_notice"
-                    else (bus.user.agency_id, bus.user.id, ours, 0)
-                )
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                    conn.execute(f"INSERT INTO {table} {cols} VALUES {values}", args)
-    assert (
-        scalar(
-            owner_session_factory,
-            "SELECT count(*) FROM vehicle_match_query WHERE user_id = ANY(:u)",
-            u=[bus.user.id],
-        )
-        == 0
-    )
+                    conn.execute(f"INSERT INTO {into}", args)
+    bus_queries = "SELECT count(*) FROM vehicle_match_query WHERE user_id = :u"
+    assert scalar(owner_session_factory, bus_queries, u=bus.user.id) == 0
 
 
 def _as(conn: psycopg.Connection[Any], who: Api) -> None:
