@@ -31,13 +31,18 @@ def display_mark(mark: str) -> str:
 
 
 def mask_mark(mark: str) -> str:
-    """What anyone outside the owning agency sees: the first four characters only.
+    """What anyone outside the owning agency sees: at most the first two characters of the
+    normalised mark, in a fixed shape that never gives away the mark's length (every hidden
+    character, and the count of them, is what a guesser would need).
 
-    >>> mask_mark("WR19 XKZ")
-    'WR19 ***'
+    >>> mask_mark("WR19 XKZ"), mask_mark("wr1"), mask_mark("WR19XKZA99")
+    ('WR** ***', 'WR** ***', 'WR** ***')
+    >>> mask_mark("A1"), mask_mark("")
+    ('**** ***', '**** ***')
     """
     norm = normalise_mark(mark)
-    return f"{norm[:4]} ***" if len(norm) > 4 else "****"
+    # Two characters of a two-character mark would be all of it.
+    return f"{norm[:2]}** ***" if len(norm) >= 3 else "**** ***"
 
 
 def mark_hmac(mark: str, key: str) -> bytes:

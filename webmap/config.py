@@ -92,6 +92,19 @@ class Settings(BaseModel):
         "must wait (1 s, doubling to 5 minutes; 429). One address across accounts: ten times "
         "this in 15 minutes.",
     )
+    vehicle_match_per_user_hour: int = Field(
+        10,
+        ge=1,
+        le=1000,
+        description="Registration marks one user may match against other agencies' records "
+        "per hour (each sighting saved runs a match); beyond it 429 and nothing is saved.",
+    )
+    vehicle_match_per_agency_hour: int = Field(
+        50,
+        ge=1,
+        le=10000,
+        description="Registration marks one agency's users together may match per hour.",
+    )
     proxy_count: int = Field(
         0,
         ge=0,

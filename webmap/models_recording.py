@@ -95,6 +95,44 @@ class IdempotencyKey(Base):
     )
 
 
+class VehicleMatchQuery(Base):
+    """One cross-agency match query (revision 0010): what the per-user and per-agency limits
+    count. Written only by ``csmap_vehicle_match``."""
+
+    __tablename__ = "vehicle_match_query"
+    __table_args__ = (Index("ix_vehicle_match_query_agency_at", "agency_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), nullable=False)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), nullable=False)
+    vehicle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("vehicle.id"), nullable=False)
+    matched: Mapped[int] = mapped_column(Integer, nullable=False)
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class VehicleMatchNotice(Base):
+    """Tells the matched agency (``agency_id``) who asked about its vehicle, and when: the
+    asker's agency and user as they were named then (revision 0010)."""
+
+    __tablename__ = "vehicle_match_notice"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), nullable=False)
+    vehicle_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("vehicle.id"), nullable=False, index=True
+    )
+    from_agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), nullable=False)
+    from_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), nullable=False)
+    from_agency_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    from_user_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    from_role: Mapped[str] = mapped_column(String(32), nullable=False)
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
 class ReferenceCrime(Base):
     """data.police.uk street-level crimes: a reference layer every agency may see."""
 

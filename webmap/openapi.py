@@ -31,6 +31,21 @@ BODIES: dict[str, type[BaseModel]] = {
     "records.vehicle_create": schemas.VehicleIn,
     "shares_api.create": ShareIn,
 }
+#: endpoint → (status, response model), where the answer's shape is worth documenting.
+RESPONSES: dict[str, tuple[str, type[BaseModel]]] = {
+    "records.sighting_create": ("201", schemas.SightingOut),
+    "records.vehicle_create": ("201", schemas.VehicleOut),
+    "records.vehicle": ("200", schemas.VehicleOut),
+    "records.vehicle_list": ("200", schemas.VehicleList),
+}
+#: Endpoints that save sightings, and so run the rate-limited cross-agency match.
+MATCH_LIMITED = {"records.sighting_create", "records.observation_create"}
+TOO_MANY = {
+    "description": "The match limit is reached (per user or per agency, per hour): nothing "
+    "was saved. error.fields.limit names the setting; Retry-After says when to try again.",
+    "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds."}},
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
 ERRORS = {
     "401": "Not signed in.",
     "403": "Your role may never do this.",
@@ -62,7 +77,8 @@ def _path(rule: str) -> str:
 
 def build(app: Flask) -> dict[str, Any]:
     _, components = models_json_schema(
-        [(m, "validation") for m in set(BODIES.values())],
+        [(m, "validation") for m in set(BODIES.values())]
+        + [(m, "serialization") for _, m in set(RESPONSES.values())],
         ref_template="#/components/schemas/{model}",
     )
     schemas_ = {**components.get("$defs", {}), "Error": ERROR_SCHEMA}
@@ -116,6 +132,18 @@ def build(app: Flask) -> dict[str, Any]:
                     }
                 )
                 op["responses"]["201"] = {"description": "Created"}
+            if rule.endpoint in RESPONSES:
+                status, out = RESPONSES[rule.endpoint]
+                op["responses"][status] = {
+                    "description": "Created" if status == "201" else "OK",
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": f"#/components/schemas/{out.__name__}"}
+                        }
+                    },
+                }
+            if method == "POST" and rule.endpoint in MATCH_LIMITED:
+                op["responses"]["429"] = TOO_MANY
             model = BODIES.get(rule.endpoint)
             if model is not None:
                 op["requestBody"] = {

@@ -96,18 +96,6 @@ class ObservationPatch(ObservationFields):
     """Changes to an observation: only the fields sent are changed."""
 
 
-class SightingIn(ObservationFields):
-    """A sighting: an observation of a vehicle (the category is set by the server)."""
-
-    vehicle_id: str
-    occurred_at: datetime
-    geometry: GeoJSONGeometry
-    note: Note = ""
-    young_person_refs: Annotated[list[str], Field(max_length=20)] = []
-    source_grade: Grade = "C"
-    info_grade: Annotated[int, Field(ge=1, le=5, strict=True)] = 3
-
-
 ContextKind = Annotated[str, Field(description="One of: " + ", ".join(CONTEXT_KINDS))]
 ContextStatus = Annotated[str, Field(description="One of: " + ", ".join(CONTEXT_STATUSES))]
 
@@ -176,6 +164,76 @@ class VehicleIn(_Strict):
         return v
 
 
+class SightingIn(ObservationFields):
+    """A sighting: an observation of a vehicle (the category is set by the server). Name the
+    agency's vehicle by ``vehicle_id``, or give a new one in ``vehicle`` (reused if the agency
+    already has the mark): either way the sighting, the vehicle and the match are one
+    transaction, and nothing is written if the match limit is reached (429)."""
+
+    vehicle_id: str | None = None
+    vehicle: VehicleIn | None = None
+    occurred_at: datetime
+    geometry: GeoJSONGeometry
+    note: Note = ""
+    young_person_refs: Annotated[list[str], Field(max_length=20)] = []
+    source_grade: Grade = "C"
+    info_grade: Annotated[int, Field(ge=1, le=5, strict=True)] = 3
+
+
+# -- responses (documented in the OpenAPI document) -----------------------------------------
+
+
+class MatchingAgency(BaseModel):
+    """Another agency that has recorded the same mark: whom to contact, nothing of its record."""
+
+    agency: str
+    contact: str
+
+
+class SightingOut(BaseModel):
+    """A saved sighting (GeoJSON Feature) and the match run as it was saved."""
+
+    type: Literal["Feature"]
+    id: str
+    geometry: dict[str, Any]
+    properties: dict[str, Any]
+    also_reported_by: list[MatchingAgency] = Field(
+        description="Other agencies holding the same mark (found when this sighting was saved)."
+    )
+
+
+class MatchNotice(BaseModel):
+    """Someone in another agency matched this vehicle (by saving a sighting of the same mark)."""
+
+    agency: str
+    user: str
+    role: str
+    at: datetime
+
+
+class VehicleOut(BaseModel):
+    """A vehicle of the user's agency. Creating one runs no match."""
+
+    id: str
+    registration_mark: str
+    make: str | None
+    model: str | None
+    colour: str | None
+    version: int
+    sightings: int
+    created_at: datetime
+    matched_by: list[MatchNotice] | None = Field(
+        None, description="One vehicle only: the most recent matches by other agencies."
+    )
+    matched_by_total: int | None = Field(
+        None, description="How many times other agencies have matched this vehicle."
+    )
+
+
+class VehicleList(BaseModel):
+    vehicles: list[VehicleOut]
+
+
 class DeleteIn(_Strict):
     """Why a record is being deleted (kept with it: deletion is soft)."""
 
@@ -212,7 +270,10 @@ def validated(model: type[_M], data: dict[str, Any]) -> _M:
     except ValidationError as exc:
         fields: dict[str, str] = {}
         for err in exc.errors():
-            name = str(err["loc"][0]) if err["loc"] else "body"
+            loc = err["loc"]
+            name = str(loc[0]) if loc else "body"
+            if name == "vehicle" and len(loc) > 1:  # a new vehicle given inline: its field
+                name = f"vehicle.{loc[1]}"
             message = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 message = "is not a field of this record"

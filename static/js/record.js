@@ -586,31 +586,49 @@
     };
   }
 
-  /** The sighting's vehicle: the chosen one, or the typed one (the server reuses the agency's
-   *  record of the same mark, and says whether another agency has reported it too). */
-  function ensureVehicle(notes) {
+  /** The sighting's vehicle: the chosen one, or the typed one, sent with the sighting so the
+   *  vehicle, the sighting and the cross-agency match are saved together (or not at all). */
+  function sightingVehicle() {
     if (vehicleSel.value) {
-      return Promise.resolve({ id: vehicleSel.value });
+      return { vehicle_id: vehicleSel.value };
     }
-    var body = { registration_mark: val('f-registration_mark') || null, make: val('f-make') || null,
-      model: val('f-model') || null, colour: val('f-colour') || null };
-    return post('/vehicles', body).then(function (res) {
-      if (!res.ok) {
-        return { failure: res };
+    var vehicle = {};
+    ['registration_mark', 'make', 'model', 'colour'].forEach(function (k) {
+      if (val('f-' + k)) {
+        vehicle[k] = val('f-' + k); // left out when empty: the server names a missing mark
       }
-      var v = res.data;
-      var known = state.vehicles.filter(function (x) { return x.id === v.id; })[0];
-      if (known) {
-        known.also_reported_by = v.also_reported_by;
-        vehicleSel.value = v.id;
-      } else {
-        state.vehicles.push(v);
-        addOption(vehicleSel, v.id, vehicleLabel(v), true);
-      }
-      syncType(); // hides the new-vehicle fields: a retry reuses this vehicle
-      alsoReported(v).forEach(function (line) { notes.push(line); });
-      return { id: v.id };
     });
+    return { vehicle: vehicle };
+  }
+
+  /** After a sighting is saved: its vehicle joins the list (once) with what the match said. */
+  function rememberVehicle(feature, notes) {
+    var id = (feature.properties || {}).vehicle_id;
+    var known = state.vehicles.filter(function (x) { return x.id === id; })[0];
+    if (!known && id) {
+      known = { id: id, registration_mark: val('f-registration_mark').toUpperCase(), make: val('f-make'),
+        model: val('f-model'), colour: val('f-colour') };
+      state.vehicles.push(known);
+      addOption(vehicleSel, id, vehicleLabel(known));
+    }
+    if (known) {
+      known.also_reported_by = feature.also_reported_by;
+    }
+    alsoReported(feature).forEach(function (line) { notes.push(line); });
+  }
+
+  /** A new vehicle's fields come back as vehicle.registration_mark etc.: show them by theirs. */
+  function vehicleFields(res) {
+    var fields = res.data && res.data.error && res.data.error.fields;
+    if (fields) {
+      Object.keys(fields).forEach(function (k) {
+        if (k.indexOf('vehicle.') === 0) {
+          fields[k.slice('vehicle.'.length)] = fields[k];
+          delete fields[k];
+        }
+      });
+    }
+    return res;
   }
 
   function save() {
@@ -629,18 +647,18 @@
       request = post('/observations', Object.assign(observationFields(geom),
         { category: val('f-category') || null, vehicle_id: null }));
     } else if (!geom) {
-      // Do not create a vehicle for a sighting that cannot be saved.
       showErrors({ geometry: 'Place the sighting on the map.' });
       return Promise.resolve();
     } else {
-      request = ensureVehicle(notes).then(function (v) {
-        return v.failure || post('/sightings', Object.assign(observationFields(geom), { vehicle_id: v.id }));
-      });
+      request = post('/sightings', Object.assign(observationFields(geom), sightingVehicle())).then(vehicleFields);
     }
     return request.then(function (res) {
       if (!res.ok) {
         handleFailure(res);
         return;
+      }
+      if (rtype === 'sighting') {
+        rememberVehicle(res.data, notes);
       }
       saved(res.data, rtype === 'context' ? 'context' : 'observation', notes);
     });

@@ -5,6 +5,9 @@
  * the pager and a small map. Detail: all fields, a small map, the version history, Edit
  * (PATCH with If-Match; a 409 keeps what the user typed) and Delete (with a reason).
  *
+ * Vehicle (/records/vehicle/<id>): its fields, and which other agencies asked about its mark
+ * (by saving a sighting of it) and when.
+ *
  * Signals for browser tests on <body>: data-records-ready="1" / data-detail-ready="1".
  * Plain ES2018; never writes style attributes or markup from data.
  */
@@ -13,9 +16,10 @@
 
   var listPage = document.getElementById('records-page');
   var detailPage = document.getElementById('detail-page');
-  var root = listPage || detailPage;
-  if (!root || typeof window.L === 'undefined') {
-    return;
+  var vehiclePage = document.getElementById('vehicle-page');
+  var root = listPage || detailPage || vehiclePage;
+  if (!root || (!vehiclePage && typeof window.L === 'undefined')) {
+    return; // the vehicle page has no map
   }
   var L = window.L;
   var API = root.dataset.api || '/api/v1';
@@ -209,6 +213,10 @@
     }
   }
 
+  function vehicleWords(v) {
+    return [v.colour, v.make, v.model].filter(Boolean).join(' ');
+  }
+
   function initList() {
     var here = new URLSearchParams(window.location.search);
     var params = new URLSearchParams();
@@ -294,7 +302,30 @@
         });
       });
 
-    obsDone.then(function () { document.body.dataset.recordsReady = '1'; });
+    var vehDone = api('GET', '/vehicles').then(function (res) {
+      var rows = $('veh-rows');
+      if (!res.ok) {
+        $('veh-count').textContent = 'Could not load vehicles: ' + apiMessage(res);
+        return;
+      }
+      var vehicles = (res.data && res.data.vehicles) || [];
+      $('veh-count').textContent = vehicles.length + (vehicles.length === 1 ? ' vehicle' : ' vehicles');
+      vehicles.forEach(function (v) {
+        var tr = el('tr');
+        tr.appendChild(linkCell(v.registration_mark, detailUrl('vehicle', v.id)));
+        tr.appendChild(el('td', null, vehicleWords(v) || '—'));
+        tr.appendChild(el('td', null, String(v.sightings)));
+        tr.appendChild(el('td', null, v.matched_by_total ? String(v.matched_by_total) : '—'));
+        rows.appendChild(tr);
+      });
+      if (!vehicles.length) {
+        var none = el('tr');
+        none.appendChild(el('td', null, 'None yet.')).colSpan = 4;
+        rows.appendChild(none);
+      }
+    });
+
+    Promise.all([obsDone, vehDone]).then(function () { document.body.dataset.recordsReady = '1'; });
   }
 
   // =======================================================================================
@@ -346,6 +377,10 @@
         row(dl, 'Linked place', state.contextName || (p.context_id ? 'Yes' : null));
         if (p.vehicle_id) {
           row(dl, 'Vehicle', state.vehicleName || 'Linked');
+          var link = el('a', null, 'Open the vehicle (and who else asked about it)');
+          link.href = detailUrl('vehicle', p.vehicle_id);
+          dl.lastChild.appendChild(document.createTextNode(' '));
+          dl.lastChild.appendChild(link);
         }
       } else {
         $('detail-heading').textContent = p.name || 'Place or route';
@@ -625,7 +660,7 @@
         }
         if (r[1] && r[1].ok) {
           var v = r[1].data;
-          state.vehicleName = v.registration_mark + ' — ' + [v.colour, v.make, v.model].filter(Boolean).join(' ');
+          state.vehicleName = v.registration_mark + ' — ' + vehicleWords(v);
         }
         return true;
       });
@@ -652,8 +687,48 @@
     }).then(function () { document.body.dataset.detailReady = '1'; });
   }
 
+  // =======================================================================================
+  // One vehicle
+  // =======================================================================================
+
+  function initVehicle() {
+    var alertEl = $('detail-alert');
+    api('GET', root.dataset.recordUrl).then(function (res) {
+      if (!res.ok) {
+        $('detail-heading').textContent = res.status === 404 ? 'Not found' : $('detail-heading').textContent;
+        showAlert(alertEl, apiMessage(res));
+        return;
+      }
+      var v = res.data;
+      $('detail-heading').textContent = 'Vehicle ' + v.registration_mark;
+      var dl = $('detail-fields');
+      [['Registration mark', v.registration_mark], ['Make', v.make], ['Model', v.model], ['Colour', v.colour],
+        ['Sightings', v.sightings], ['Recorded', when(v.created_at)]].forEach(function (pair) {
+        dl.appendChild(el('dt', null, pair[0]));
+        dl.appendChild(el('dd', null, pair[1] === null || pair[1] === undefined || pair[1] === '' ? '—'
+          : String(pair[1])));
+      });
+      var notices = v.matched_by || [];
+      var total = v.matched_by_total || 0;
+      $('matched-count').textContent = !total ? 'No other agency has asked about this vehicle.'
+        : total === 1 ? 'Asked about once.'
+          : 'Asked about ' + total + ' times' + (total > notices.length ? ' (the latest ' + notices.length
+            + ' are listed).' : '.');
+      var list = $('matched-by');
+      notices.forEach(function (n) {
+        var li = el('li', 'history-item');
+        li.appendChild(el('strong', null, 'Also queried by ' + n.agency));
+        li.appendChild(document.createTextNode(' (' + n.user + ', ' + words(n.role) + '), ' + when(n.at)));
+        list.appendChild(li);
+      });
+      $('detail-body').hidden = false;
+    }).then(function () { document.body.dataset.detailReady = '1'; });
+  }
+
   if (listPage) {
     initList();
+  } else if (vehiclePage) {
+    initVehicle();
   } else {
     initDetail();
   }

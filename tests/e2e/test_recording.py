@@ -87,7 +87,8 @@ def geometry_status(page: Any) -> str:
 def test_phone_hotspot_route_sighting_and_other_agency_404(
     phone: Any, browser: Any, live_server: str, make_user: Any, owner_session_factory: Any
 ) -> None:
-    # Another agency (on no panel with the police) has already reported the same vehicle.
+    # Another agency (on no panel with the police) has already recorded the same vehicle
+    # (recording it alone runs no match).
     other = make_user("bus", "practitioner")
     context2 = browser.new_context(viewport=DESKTOP)
     page2 = context2.new_page()
@@ -99,6 +100,7 @@ def test_phone_hotspot_route_sighting_and_other_agency_404(
         headers={"X-CSRFToken": token},
     )
     assert theirs.status == 201, theirs.text()
+    assert "also_reported_by" not in theirs.json()
 
     page = phone
     errors = watch_errors(page)
@@ -139,13 +141,22 @@ def test_phone_hotspot_route_sighting_and_other_agency_404(
     kind, route_id = save(page)
     assert kind == "context"
 
-    # 3. A vehicle sighting: a new vehicle, a tap, save.
+    # 3. A vehicle sighting: a new vehicle, a tap, save (one request: the vehicle, the
+    # sighting and the match are saved together).
     page.get_by_label("A vehicle sighting").check()
-    page.get_by_label("Registration mark").fill("WR21 QAB")
     page.get_by_label("Make").fill("Ford")
     page.get_by_label("Model").fill("Fiesta")
     page.get_by_label("Colour").fill("Blue")
     tap_map(page, 0.55, 0.55)
+    # The mark forgotten: the server's error (on the inline vehicle) lands beside its field.
+    page.get_by_role("button", name="Save").click()
+    error = page.locator("#f-registration_mark-error")
+    error.wait_for(timeout=15_000)
+    assert error.inner_text() == "Enter the registration mark."
+    assert page.locator("#f-registration_mark").get_attribute("aria-invalid") == "true"
+    # The browser logs that expected 422 as a failed request; nothing else may be there.
+    errors[:] = [e for e in errors if "status of 422" not in e]
+    page.get_by_label("Registration mark").fill("WR21 QAB")
     kind, sighting_id = save(page)
     assert kind == "observation"
     result = page.locator("#record-result").inner_text()
@@ -165,6 +176,9 @@ def test_phone_hotspot_route_sighting_and_other_agency_404(
     assert observations.locator(sighting_link).count() == 1
     row = observations.locator("tr", has=sighting_link)
     assert "Vehicle of interest" in row.inner_text()
+    vehicle_link = page.locator("#veh-table").get_by_role("link", name="WR21 QAB")
+    assert vehicle_link.count() == 1
+    vehicle_id = (vehicle_link.get_attribute("href") or "").rsplit("/", 1)[-1]
     screenshot(page, "records-390")
 
     # The sighting's own page: its fields (with the vehicle), a map, its history.
@@ -176,12 +190,21 @@ def test_phone_hotspot_route_sighting_and_other_agency_404(
     screenshot(page, "record-detail-390")
     assert not errors, errors
 
+    # Mutual: the other agency's vehicle page says who asked about the mark, and when.
+    resp = page2.goto(f"{live_server}/records/vehicle/{theirs.json()['id']}")
+    assert resp.status == 200
+    page2.wait_for_selector("body[data-detail-ready='1']", timeout=20_000)
+    told = page2.locator("#matched-by").inner_text()
+    assert "Also queried by Wrenmouth Police (Test practitioner, Practitioner)" in told, told
+    screenshot(page2, "vehicle-matched-by")
+
     # The other agency gets 404 for the pages and the data.
     try:
         for kind, record_id in (
             ("context", hotspot_id),
             ("context", route_id),
             ("observation", sighting_id),
+            ("vehicle", vehicle_id),
         ):
             resp = page2.goto(f"{live_server}/records/{kind}/{record_id}")
             assert resp.status == 404

@@ -121,11 +121,12 @@ def test_sighting_and_vehicle_round_trip(api: Any) -> None:
     )
     assert vehicle.status_code == 201
     body = vehicle.get_json()
-    assert body["registration_mark"] == mark and body["also_reported_by"] == []
+    assert body["registration_mark"] == mark and "also_reported_by" not in body
     without_category = {k: v for k, v in OBS.items() if k != "category"}
     sighting = a("POST", "/api/v1/sightings", {**without_category, "vehicle_id": body["id"]})
     assert sighting.status_code == 201, sighting.get_json()
     assert sighting.get_json()["properties"]["category"] == "vehicle_of_interest"
+    assert sighting.get_json()["also_reported_by"] == []  # the match ran, on the sighting
     listed = a("GET", "/api/v1/sightings").get_json()["features"]
     assert sighting.get_json()["id"] in {f["id"] for f in listed}
 
@@ -365,18 +366,22 @@ def test_vehicle_match_across_agencies_reveals_only_the_fact(api: Any) -> None:
     police = api("police", "practitioner")
     health = api("health", "practitioner")
     mark = f"WR{uuid.uuid4().int % 90 + 10} Q{uuid.uuid4().hex[:2].upper()}"
+    sighting = {k: v for k, v in OBS.items() if k != "category"}
     first = police("POST", "/api/v1/vehicles", {"registration_mark": mark, "make": "SENTINELMAKE"})
-    assert first.get_json()["also_reported_by"] == []
-    police(
+    assert "also_reported_by" not in first.get_json()  # creating a vehicle matches nothing
+    seen = police(
         "POST",
         "/api/v1/sightings",
-        {
-            **{k: v for k, v in OBS.items() if k != "category"},
-            "vehicle_id": first.get_json()["id"],
-            "note": "SENTINEL-SIGHTING",
-        },
+        {**sighting, "vehicle_id": first.get_json()["id"], "note": "SENTINEL-SIGHTING"},
     )
-    second = health("POST", "/api/v1/vehicles", {"registration_mark": mark.replace(" ", "")})
+    assert seen.get_json()["also_reported_by"] == []
+    # Health saves a sighting of the same mark, the vehicle given inline: it learns of police.
+    second = health(
+        "POST",
+        "/api/v1/sightings",
+        {**sighting, "vehicle": {"registration_mark": mark.replace(" ", "")}},
+    )
+    assert second.status_code == 201, second.get_json()
     body = second.get_data(as_text=True)
     matches = second.get_json()["also_reported_by"]
     assert [m["agency"] for m in matches] == ["Wrenmouth Police"]
@@ -385,9 +390,11 @@ def test_vehicle_match_across_agencies_reveals_only_the_fact(api: Any) -> None:
     for secret in (first.get_json()["id"], "SENTINELMAKE", "SENTINEL-SIGHTING"):
         assert secret not in body
     assert health("GET", f"/api/v1/vehicles/{first.get_json()['id']}").status_code == 404
-    # And the police user, recording the same mark again, now learns of health's report.
-    again = police("POST", "/api/v1/vehicles", {"registration_mark": mark})
-    assert again.get_json()["id"] == first.get_json()["id"]  # their own record, reused
+    # And the police user, sighting the vehicle again, now learns of health's report.
+    again = police(
+        "POST", "/api/v1/sightings", {**sighting, "vehicle": {"registration_mark": mark}}
+    )
+    assert again.get_json()["properties"]["vehicle_id"] == first.get_json()["id"]  # reused
     names = [m["agency"] for m in again.get_json()["also_reported_by"]]
     assert len(names) == 1 and "Health" in names[0]
 

@@ -44,7 +44,39 @@ def test_marks() -> None:
     assert normalise_mark("wr19 xkz") == normalise_mark("WR19-XKZ") == "WR19XKZ"
     assert display_mark("wr19xkz") == "WR19 XKZ"
     assert display_mark("F-AB 123") == "F-AB 123"  # foreign plates kept as entered
-    assert mask_mark("WR19 XKZ") == "WR19 ***"
+    assert mask_mark("WR19 XKZ") == "WR** ***"
     assert "XKZ" not in mask_mark("WR19 XKZ")
     assert mark_hmac("WR19 XKZ", "a" * 32) != mark_hmac("WR19 XKZ", "b" * 32)
     assert len(mark_hmac("WR19 XKZ", "a" * 32)) == 32
+
+
+marks = st.text(alphabet="ABCDEFGHJKLMNPRSTUVWXYZ0123456789 -", max_size=20)
+
+
+@given(mark=marks)
+def test_mask_shows_at_most_the_first_two_characters(mark: str) -> None:
+    """Issue 11: a five-character mark lost only one character to the old four-character mask."""
+    masked = mask_mark(mark)
+    shown = masked.replace("*", "").replace(" ", "")
+    assert len(shown) <= 2
+    assert normalise_mark(mark).startswith(shown)
+    assert len(masked) == len("WR** ***")
+
+
+ALNUM = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
+
+
+@given(
+    prefix=st.text(alphabet=ALNUM, min_size=2, max_size=2),
+    a=st.text(alphabet=ALNUM, min_size=1, max_size=18),
+    b=st.text(alphabet=ALNUM, min_size=1, max_size=18),
+)
+def test_mask_never_reveals_the_length(prefix: str, a: str, b: str) -> None:
+    """Two marks with the same first two characters mask alike, whatever their lengths."""
+    assert mask_mark(prefix + a) == mask_mark(prefix + b) == f"{prefix}** ***"
+    assert mask_mark(prefix) == mask_mark(prefix[0]) == "**** ***"
+
+
+def test_mask_examples() -> None:
+    assert mask_mark("AB1") == mask_mark("AB12CDE") == mask_mark("AB 123 456 789") == "AB** ***"
+    assert mask_mark("X9") == "**** ***"

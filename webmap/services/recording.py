@@ -64,7 +64,7 @@ def _exists(session: Session, sql: str, value: Any) -> bool:
     return bool(session.execute(text(sql), {"v": value}).scalar())
 
 
-def _check_refs_exist(session: Session, values: Mapping[str, Any]) -> None:
+def check_refs_exist(session: Session, values: Mapping[str, Any]) -> None:
     """Category known; context and vehicle are this agency's (RLS shows no others)."""
     if "category" in values and not _exists(
         session,
@@ -208,7 +208,7 @@ def create_observation(
     session: Session, user: CurrentUser, settings: Settings, data: ObservationFields
 ) -> uuid.UUID:
     values = data.model_dump(include=set(OBSERVATION_COLUMNS), exclude_none=True)
-    _check_refs_exist(session, values)
+    check_refs_exist(session, values)
     geom = _geometry(data.geometry, ("Point",), settings, repair=False)
     row = {
         **values,
@@ -250,7 +250,7 @@ def update_observation(
     ):
         if field in values and values[field] is None:
             raise invalid(field, "cannot be empty")
-    _check_refs_exist(session, values)
+    check_refs_exist(session, values)
     changes: dict[str, Any] = dict(values)
     if patch.geometry is not None:
         geom = _geometry(patch.geometry, ("Point",), settings, repair=False)

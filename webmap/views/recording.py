@@ -22,7 +22,7 @@ from webmap.services.records import check_scope
 bp = Blueprint("recording", __name__)
 
 #: Record kinds with a detail page, and the API collection each lives in.
-KINDS = {"observation": "observations", "context": "contexts"}
+KINDS = {"observation": "observations", "context": "contexts", "vehicle": "vehicles"}
 
 
 def _api_root() -> str:
@@ -60,7 +60,8 @@ def record_detail(kind: str, record_id: str, scope: frozenset[str]) -> str:
         abort(404)
     try:
         uuid.UUID(record_id)
-        # Contexts have their own read rule; observations' is the one the decorator checked.
+        # Contexts and vehicles have their own read rules; observations' is the one the
+        # decorator checked.
         allowed = (
             scope if kind == "observation" else rule(kind, "read").relations(current_user.role)
         )
@@ -68,7 +69,8 @@ def record_detail(kind: str, record_id: str, scope: frozenset[str]) -> str:
     except (ValueError, ApiError):
         abort(404)
     return render_template(
-        "recording/record_detail.html",
+        # A vehicle has no place, shape or edit form: its page is its fields and its matches.
+        "recording/vehicle_detail.html" if kind == "vehicle" else "recording/record_detail.html",
         urls=_urls(),
         kind=kind,
         record_id=record_id,

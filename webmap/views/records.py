@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from webmap import get_settings
 from webmap.db import get_session
-from webmap.errors import ApiError
+from webmap.errors import ApiError, error_body
 from webmap.idempotency import create_once
 from webmap.policy import permission
 from webmap.schemas import (
@@ -149,13 +149,28 @@ def sightings(scope: frozenset[str]) -> Response:
 
 
 def _create_observation(data: ObservationIn | SightingIn) -> Response:
+    """An observation; one of a vehicle is a sighting, which runs the (limited) match."""
     db = get_session()
+    sighting = data.vehicle_id is not None or isinstance(data, SightingIn)
 
     def make() -> tuple[dict[str, Any], int]:
-        new_id = recording.create_observation(db, current_user, get_settings(), data)
-        return records.fetch_observation(db, current_user.agency_id, new_id), 201
+        if not sighting:
+            new_id = recording.create_observation(db, current_user, get_settings(), data)
+            return records.fetch_observation(db, current_user.agency_id, new_id), 201
+        new_id, matches = vehicles.save_sighting(db, current_user, get_settings(), data)
+        feature = records.fetch_observation(db, current_user.agency_id, new_id)
+        return {**feature, "also_reported_by": matches}, 201
 
     return create_once(db, make)
+
+
+@bp.errorhandler(vehicles.MatchLimitReached)
+def _match_limit(exc: vehicles.MatchLimitReached) -> Response:
+    """The 429 of the match limit: the one error format, plus when to try again."""
+    resp = jsonify(error_body(exc.code, exc.message, exc.fields))
+    resp.status_code = exc.status
+    resp.headers["Retry-After"] = str(exc.retry_after)
+    return resp
 
 
 @bp.post("/observations")
@@ -324,21 +339,24 @@ def context_history(context_id: str, scope: frozenset[str]) -> Response:
 @bp.get("/vehicles")
 @permission("vehicle", "read")
 def vehicle_list(scope: frozenset[str]) -> Response:
-    return jsonify({"vehicles": records.list_vehicles(get_session(), current_user)})
+    db = get_session()
+    listed = records.list_vehicles(db, current_user)
+    counts = vehicles.notice_counts(db)
+    return jsonify(
+        {"vehicles": [{**v, "matched_by_total": counts.get(v["id"], 0)} for v in listed]}
+    )
 
 
 @bp.post("/vehicles")
 @permission("vehicle", "create")
 def vehicle_create(scope: frozenset[str]) -> Response:
+    """Records a vehicle without a sighting: no match runs (save a sighting for that)."""
     db = get_session()
     data = parse_body(VehicleIn)
 
     def make() -> tuple[dict[str, Any], int]:
-        new_id, matches = vehicles.create_vehicle(
-            db, current_user, get_settings().secret("hmac_key"), data
-        )
-        vehicle = records.fetch_vehicle(db, current_user.agency_id, new_id)
-        return vehicles.vehicle_response(vehicle, matches), 201
+        new_id = vehicles.create_vehicle(db, current_user, get_settings().secret("hmac_key"), data)
+        return records.fetch_vehicle(db, current_user.agency_id, new_id), 201
 
     return create_once(db, make)
 
@@ -346,4 +364,9 @@ def vehicle_create(scope: frozenset[str]) -> Response:
 @bp.get("/vehicles/<vehicle_id>")
 @permission("vehicle", "read")
 def vehicle(vehicle_id: str, scope: frozenset[str]) -> Response:
-    return jsonify(records.get_record(get_session(), current_user, "vehicle", vehicle_id, scope))
+    """One vehicle, with who in other agencies has matched it and when."""
+    db = get_session()
+    body = records.get_record(db, current_user, "vehicle", vehicle_id, scope)
+    # The notices are part of the record just read (and audited); RLS shows them to its
+    # agency only, and the record itself was scope-checked above.
+    return jsonify({**body, **vehicles.matched_by(db, body["id"])})
