@@ -372,6 +372,12 @@ def test_every_signed_in_page_shows_names_as_text(world: World, watched: Any) ->
     b.open(f"/shares/{w.shares['panel']}", "#share-map[data-ready='1']")
     b.page.select_option("#compare-b", w.set_slug)
     b.settle()
+    # A real pointer over each area of the side-by-side map (SVG, so it can be aimed at).
+    hovered: list[str] = []
+    for area in b.page.locator("#compare-map-b path.leaflet-interactive").all():
+        area.hover(force=True)
+        hovered += b.page.locator("#compare-map-b .leaflet-tooltip").all_inner_texts()
+    assert any(n["west"] in t for t in hovered) and any(n["east"] in t for t in hovered)
     assert n["hub"] in (tips := b.check("share (recipient)")) and n["east"] in tips
     assert n["purpose"] in b.text_of(".share-terms") and n["panel"] in b.text_of(".share-terms")
     b.open("/panel", "#pnl-shared[data-ready='1']")
