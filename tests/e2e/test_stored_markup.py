@@ -26,6 +26,7 @@ import pypdfium2 as pdfium
 import pytest
 from flask import Flask
 from playwright.sync_api import expect
+from pydantic import BaseModel
 from shapely.geometry import box
 from sqlalchemy import text
 
@@ -34,7 +35,8 @@ from tests.e2e.conftest import Watched
 from tests.integration.test_packs import Forms
 from webmap.services.boundaries import import_boundaries
 from webmap.services.layers import add_months
-from webmap.services.packs import today
+from webmap.services.packs import PackIn, today
+from webmap.services.sharing import ShareIn
 
 pytestmark = pytest.mark.e2e
 
@@ -70,10 +72,12 @@ def planted_names(uid: str) -> dict[str, str]:
         "basis": f"Basis {QUOTE}",
         "agreement": f"ISA {MARK}",
         "external": f"External {uid} {MARK}",
+        "organisation": f"Organisation {uid} {QUOTE}",
         # briefing packs
         "area_signs": f"Area signs {uid}: {QUOTE} {MARK}",
         "title": f"Pack {uid} {MARK}",
         "pack_for": f"Pack recipient {uid} {QUOTE}",
+        "pack_org": f"Pack organisation {uid} {MARK}",
         "signs": f"Signs {uid}: {MARK} {QUOTE}",
         "report": f"Call 999. {QUOTE} {MARK}",
     }
@@ -94,6 +98,15 @@ class World:
     pack_id: str
     pack_html: Path
     pack_pdf: bytes
+
+
+def _external(terms: type[BaseModel], name: str, organisation: str) -> dict[str, str]:
+    """A named external recipient: its name, and its organisation where the terms have one
+    (the publication ledger's one-tier-per-organisation rule adds that field)."""
+    fields = {"recipient_kind": "external", "external_name": name}
+    if "external_organisation" in terms.model_fields:
+        fields["external_organisation"] = organisation
+    return fields
 
 
 def _ok(resp: Any, status: int = 201) -> Any:
@@ -234,7 +247,7 @@ def world(
              "expires_on": (now + timedelta(days=60)).isoformat()}  # fmt: skip
     recipients = {
         "panel": {"recipient_kind": "panel", "panel_id": panel_id},
-        "external": {"recipient_kind": "external", "external_name": n["external"]},
+        "external": _external(ShareIn, n["external"], n["organisation"]),
     }
     shares = {
         k: _ok(a1("POST", "/api/v1/shares", {**terms, **v})).get_json()["id"]
@@ -245,7 +258,7 @@ def world(
     # Wording for the west area, and a pack for a named recipient, approved by a second person.
     texts = {"area": areas[0], "signs": n["area_signs"], "how_to_report": f"Call 101. {MARK}"}
     _ok(a1.post("/packs/texts", texts), 302)
-    pack = {"recipient_kind": "external", "external_name": n["pack_for"], "title": n["title"],
+    pack = {**_external(PackIn, n["pack_for"], n["pack_org"]), "title": n["title"],
             "marking": "OFFICIAL", "routes": [planted["contexts"]["route"]],
             "hubs": [planted["contexts"]["hub"]], "areas": areas,
             "period_from": quarter.strftime("%Y-%m"),
