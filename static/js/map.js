@@ -638,6 +638,7 @@
   // ---------------------------------------------------------------------------
 
   var overlayGroupOf = new Map(); // L.stamp(layer) -> heading text
+  var overlayLabelOf = new Map(); // L.stamp(layer) -> { swatch: classes, text }
 
   var GroupedLayersControl = L.Control.Layers.extend({
     _update: function () {
@@ -645,7 +646,18 @@
       return L.Control.Layers.prototype._update.apply(this, arguments);
     },
     _addItem: function (obj) {
-      var label = L.Control.Layers.prototype._addItem.call(this, obj);
+      // Leaflet writes a layer's name with innerHTML; names here (a boundary set's, a
+      // partner's) come from users, so Leaflet gets none and the label is built as text.
+      var label = L.Control.Layers.prototype._addItem.call(this, L.extend({}, obj, { name: '' }));
+      var name = label.firstChild.lastChild; // <label><span><input><span>name</span></span>
+      var entry = overlayLabelOf.get(L.stamp(obj.layer));
+      name.textContent = ' ';
+      if (entry) {
+        var swatch = el('span', 'cs-layers-swatch ' + entry.swatch);
+        swatch.setAttribute('aria-hidden', 'true');
+        name.appendChild(swatch);
+      }
+      name.appendChild(document.createTextNode(entry ? entry.text : obj.name));
       var group = obj.overlay ? overlayGroupOf.get(L.stamp(obj.layer)) : 'Background';
       if (group && group !== this._csLastGroup) {
         var list = obj.overlay ? this._overlaysList : this._baseLayersList;
@@ -658,25 +670,23 @@
 
   var overlayEntries = [];
 
-  function addOverlayEntry(group, labelHtml, layer) {
+  /** swatch: the swatch's classes; text: the layer's name, shown as text (see _addItem). */
+  function addOverlayEntry(group, swatch, text, layer) {
     overlayGroupOf.set(L.stamp(layer), group);
-    overlayEntries.push([labelHtml, layer]);
+    overlayLabelOf.set(L.stamp(layer), { swatch: swatch, text: text });
+    overlayEntries.push([text, layer]);
     // Once the switcher exists, add to it in place: rebuilding it under a user (or a test)
     // who is opening it would snatch it away.
     if (layersControl) {
-      layersControl.addOverlay(layer, labelHtml);
+      layersControl.addOverlay(layer, text);
     }
   }
 
-  function swatchHtml(classes) {
-    return '<span class="cs-layers-swatch ' + classes + '" aria-hidden="true"></span>';
-  }
-
-  addOverlayEntry('Base map', swatchHtml('swatch-fill swatch-park') + 'Land use', baseGroups.landuse);
-  addOverlayEntry('Base map', swatchHtml('swatch-line swatch-river') + 'River', baseGroups.water);
-  addOverlayEntry('Base map', swatchHtml('swatch-line swatch-road-main') + 'Roads', baseGroups.roads);
-  addOverlayEntry('Base map', swatchHtml('swatch-line swatch-rail') + 'Railway and stations', baseGroups.rail);
-  addOverlayEntry('Base map', swatchHtml('swatch-place') + 'Place names', baseGroups.labels);
+  addOverlayEntry('Base map', 'swatch-fill swatch-park', 'Land use', baseGroups.landuse);
+  addOverlayEntry('Base map', 'swatch-line swatch-river', 'River', baseGroups.water);
+  addOverlayEntry('Base map', 'swatch-line swatch-road-main', 'Roads', baseGroups.roads);
+  addOverlayEntry('Base map', 'swatch-line swatch-rail', 'Railway and stations', baseGroups.rail);
+  addOverlayEntry('Base map', 'swatch-place', 'Place names', baseGroups.labels);
 
   var layersControl = null;
 
@@ -684,13 +694,15 @@
     if (layersControl) {
       layersControl.remove();
     }
-    var overlays = {};
-    overlayEntries.forEach(function (entry) { overlays[entry[0]] = entry[1]; });
-    layersControl = new GroupedLayersControl(tileBaseLayers || {}, overlays, {
+    layersControl = new GroupedLayersControl(tileBaseLayers || {}, {}, {
       collapsed: COMPACT_LAYERS_QUERY.matches,
       position: 'topright',
       hideSingleBase: true,
-    }).addTo(map);
+    });
+    // Names are plain text now, so two layers may share one: add each layer on its own
+    // rather than as keys of one object.
+    overlayEntries.forEach(function (entry) { layersControl.addOverlay(entry[1], entry[0]); });
+    layersControl.addTo(map);
     var container = layersControl.getContainer();
     container.setAttribute('aria-label', 'Map layers');
     var toggle = container.querySelector('.leaflet-control-layers-toggle');
@@ -943,8 +955,8 @@
         }
         var state = makeBoundaryOverlay(set, index);
         boundarySets.push(state);
-        addOverlayEntry('Boundaries', swatchHtml('swatch-line ' + state.palette.swatchClass) +
-          escapeHtml(state.name), state.layer);
+        addOverlayEntry('Boundaries', 'swatch-line ' + state.palette.swatchClass, state.name,
+          state.layer);
       });
       legend.update();
       if (!boundarySets.length) {
@@ -997,12 +1009,11 @@
         var p = feature.properties;
         kinds[p.kind] = true;
         var label = (p.name || 'Unnamed') + ' — ' + (CONTEXT_LABELS[p.kind] || p.kind);
-        layer.bindTooltip(escapeHtml(label), { sticky: true });
+        layer.bindTooltip(function () { return el('span', null, label); }, { sticky: true });
       },
     }).addTo(map);
     contexts.kinds = Object.keys(CONTEXT_LABELS).filter(function (k) { return kinds[k]; });
-    addOverlayEntry('Our records', swatchHtml('swatch-ctx swatch-ctx-hotspot') + 'Contexts',
-      contexts.layer);
+    addOverlayEntry('Our records', 'swatch-ctx swatch-ctx-hotspot', 'Contexts', contexts.layer);
     contexts.layer.on('add remove', function () { legend.update(); });
     legend.update();
   }
@@ -1026,7 +1037,8 @@
             },
             onEachFeature: function (feature, layer) {
               var p = feature.properties || {};
-              layer.bindTooltip(escapeHtml((p.crime_type || 'Crime') + ', ' + (p.month || '')));
+              var label = (p.crime_type || 'Crime') + ', ' + (p.month || '');
+              layer.bindTooltip(function () { return el('span', null, label); });
             },
           }).addTo(reference);
         })
@@ -1037,7 +1049,7 @@
             err instanceof ApiError ? err.code : 'draw_failed');
         });
     });
-    addOverlayEntry('Reference', swatchHtml('swatch-reference') + 'police.uk crimes', reference);
+    addOverlayEntry('Reference', 'swatch-reference', 'police.uk crimes', reference);
   }
 
   // ---------------------------------------------------------------------------
@@ -1051,7 +1063,7 @@
     var entry = { label: summary.label, precision: summary.precision, period: '', classes: [],
       layer: group };
     shared.push(entry);
-    addOverlayEntry('Shared with us', swatchHtml('swatch-shared') + escapeHtml(summary.label), group);
+    addOverlayEntry('Shared with us', 'swatch-shared', summary.label, group);
     group.on('add remove', function () { legend.update(); });
     return getJSON(summary.layer_url).then(function (doc) {
       var periods = doc.periods_published || [];

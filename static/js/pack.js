@@ -59,7 +59,7 @@
     note.hidden = false;
     note.textContent = key
       ? "The wording below is the one saved for " +
-        form.querySelector("input[name=areas][value='" + key + "']").parentNode.textContent.trim() +
+        form.querySelector("input[name=areas][value='" + CSS.escape(key) + "']").parentNode.textContent.trim() +
         "."
       : "The wording below is your agency's default.";
   });

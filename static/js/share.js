@@ -53,6 +53,18 @@
     return cls[0].colour;
   }
 
+  /**
+   * A tooltip's content as a DOM node: names (a partner's, a place's, an area's) come from
+   * users, and Leaflet parses a string tooltip as HTML.
+   */
+  function tip(text) {
+    return function () {
+      var span = document.createElement('span');
+      span.textContent = text;
+      return span;
+    };
+  }
+
   function cellLayer(doc, period, label) {
     var cls = classes(doc);
     var features = doc.features.filter(function (f) { return f.properties.period === period; });
@@ -63,7 +75,7 @@
       },
       onEachFeature: function (f, layer) {
         var text = (label ? label + ': ' : '') + f.properties.count + ' in ' + f.properties.period;
-        layer.bindTooltip(text, { sticky: true });
+        layer.bindTooltip(tip(text), { sticky: true });
       },
     });
   }
@@ -77,7 +89,7 @@
       },
       onEachFeature: function (f, layer) {
         var p = f.properties;
-        layer.bindTooltip(p.name + (p.precise ? '' : ' (shown at its cell’s centre)'));
+        layer.bindTooltip(tip(p.name + (p.precise ? '' : ' (shown at its cell’s centre)')));
       },
     });
   }
@@ -160,7 +172,7 @@
               var p = f.properties;
               var n = p.totals[period] || 0;
               sum += n;
-              layer.bindTooltip(p.name + ': ' + n + (p.partial ? ' (part of the area is outside the share)' : ''));
+              layer.bindTooltip(tip(p.name + ': ' + n + (p.partial ? ' (part of the area is outside the share)' : '')));
               var tr = document.createElement('tr');
               var th = document.createElement('th');
               th.scope = 'row';

@@ -212,8 +212,16 @@ _BASE_STYLE: Final[dict[str, dict[str, Any]]] = {
 
 
 def _text(value: object) -> str:
-    """HTML-escaped text that is also safe inside folium's JavaScript template literals."""
-    return str(escape(str(value))).replace("`", "&#96;").replace("$", "&#36;")
+    r"""HTML-escaped text that is also safe inside folium's JavaScript template literals.
+
+    The literal is read as JavaScript before the tooltip parses it as HTML, so no backslash
+    may reach it: a name holding ``\x3cimg …\x3e`` would become an element.
+
+    >>> _text("\\x3cb\\x3e `${x}`")
+    '&#92;x3cb&#92;x3e &#96;&#36;{x}&#96;'
+    """
+    text = str(escape(str(value)))
+    return text.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
 
 
 def _collection(features: list[dict[str, Any]]) -> dict[str, Any]:
