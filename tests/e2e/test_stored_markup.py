@@ -26,7 +26,6 @@ import pypdfium2 as pdfium
 import pytest
 from flask import Flask
 from playwright.sync_api import expect
-from pydantic import BaseModel
 from shapely.geometry import box
 from sqlalchemy import text
 
@@ -35,8 +34,7 @@ from tests.e2e.conftest import Watched
 from tests.integration.test_packs import Forms
 from webmap.services.boundaries import import_boundaries
 from webmap.services.layers import add_months
-from webmap.services.packs import PackIn, today
-from webmap.services.sharing import ShareIn
+from webmap.services.packs import today
 
 pytestmark = pytest.mark.e2e
 
@@ -100,13 +98,13 @@ class World:
     pack_pdf: bytes
 
 
-def _external(terms: type[BaseModel], name: str, organisation: str) -> dict[str, str]:
-    """A named external recipient: its name, and its organisation where the terms have one
-    (the publication ledger's one-tier-per-organisation rule adds that field)."""
-    fields = {"recipient_kind": "external", "external_name": name}
-    if "external_organisation" in terms.model_fields:
-        fields["external_organisation"] = organisation
-    return fields
+def _external(name: str, organisation: str) -> dict[str, str]:
+    """A named external recipient: its name and its organisation."""
+    return {
+        "recipient_kind": "external",
+        "external_name": name,
+        "external_organisation": organisation,
+    }
 
 
 def _ok(resp: Any, status: int = 201) -> Any:
@@ -247,7 +245,7 @@ def world(
              "expires_on": (now + timedelta(days=60)).isoformat()}  # fmt: skip
     recipients = {
         "panel": {"recipient_kind": "panel", "panel_id": panel_id},
-        "external": _external(ShareIn, n["external"], n["organisation"]),
+        "external": _external(n["external"], n["organisation"]),
     }
     shares = {
         k: _ok(a1("POST", "/api/v1/shares", {**terms, **v})).get_json()["id"]
@@ -258,7 +256,7 @@ def world(
     # Wording for the west area, and a pack for a named recipient, approved by a second person.
     texts = {"area": areas[0], "signs": n["area_signs"], "how_to_report": f"Call 101. {MARK}"}
     _ok(a1.post("/packs/texts", texts), 302)
-    pack = {**_external(PackIn, n["pack_for"], n["pack_org"]), "title": n["title"],
+    pack = {**_external(n["pack_for"], n["pack_org"]), "title": n["title"],
             "marking": "OFFICIAL", "routes": [planted["contexts"]["route"]],
             "hubs": [planted["contexts"]["hub"]], "areas": areas,
             "period_from": quarter.strftime("%Y-%m"),
