@@ -490,7 +490,21 @@ def two_tiers(api: Any, make_agency: Any, owner_session_factory: Any) -> dict[st
         from sqlalchemy import text
 
         agency_id = s.execute(text("SELECT id FROM agency WHERE slug = :s"), {"s": slug}).scalar()
-    return {"police": police, "snapshot": snapshot, "baseline": baseline, "agency": agency_id}
+    return {
+        "police": police,
+        "snapshot": snapshot,
+        "baseline": baseline,
+        "agency": agency_id,
+        "link": link_path,
+        "anonymous": anonymous,
+    }
+
+
+@pytest.mark.parametrize("suffix", ["", "/layer", "/export.csv", "/basemap"])
+def test_link_routes_refuse_unknown_parameters(two_tiers: dict[str, Any], suffix: str) -> None:
+    resp = two_tiers["anonymous"].get(f"{two_tiers['link']}{suffix}?period=2026-Q1")
+    assert resp.status_code == 422
+    assert resp.get_json()["error"]["fields"] == {"period": "no such parameter"}
 
 
 _PUBLISHED_DAYS = [datetime(2026, m, d, 20, tzinfo=UTC) for m in (2, 4, 6, 7, 8, 9)

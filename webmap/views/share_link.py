@@ -22,8 +22,8 @@ bp = Blueprint("share_link", __name__, url_prefix="/s")
 
 def _checked(token: str) -> str:
     """The id of the live share this token is a current link to; 404 or 410 otherwise.
-    A link's routes take no query parameters: 422 names any."""
-    sharing_views.refuse_unknown(request.args)
+    A link's routes take no query parameters: 422 names any (after the token is checked, so
+    a bad token is 404 whatever else it carries)."""
     share_id, nonce = sharing.read_link(token, current_app.config["SECRET_KEY"])
     # Tell the database which share this request holds a verified link for (RLS).
     set_request_context(DbContext(link_share=share_id))
@@ -31,6 +31,7 @@ def _checked(token: str) -> str:
     sharing.require_live(share, None)
     if share.link_nonce != nonce:
         raise ApiError(404, "not_found", "No such link.")
+    sharing_views.refuse_unknown(request.args)
     return share_id
 
 
