@@ -464,32 +464,40 @@ def test_nothing_outside_the_shares_whole_cells_is_published(
     )
     rings = data.draw(st.integers(0, 2), label="buffer rings")
     police = api(source, "analyst")
-    with psycopg.connect(pg_url(test_db["owner"])) as conn:
+
+    def whole_cells(conn: Any, res: int) -> set[int]:
         core = {
             c
             for (c,) in conn.execute(
-                "SELECT DISTINCT cell FROM cell_area WHERE res = 8 AND area_id = ANY(%s::uuid[])",
-                (areas,),
+                "SELECT DISTINCT cell FROM cell_area WHERE res = %s AND area_id = ANY(%s::uuid[])",
+                (res, areas),
             )
         }
-        lattice = {c for (c,) in conn.execute("SELECT cell FROM cell WHERE res = 8")}
+        lattice = {c for (c,) in conn.execute("SELECT cell FROM cell WHERE res = %s", (res,))}
+        return core | ({n for c in core for n in h3.api.basic_int.grid_disk(c, rings)} & lattice)
+
+    with psycopg.connect(pg_url(test_db["owner"])) as conn:
+        wanted = {res: whole_cells(conn, res) for res in (8, 7)}
     made = police(
         "POST", "/api/v1/shares", _terms(areas, buffer_rings=rings, layers=["observations"])
     )
-    if not core:  # areas too small to hold a cell's centre: refused, naming the field
+    if not wanted[8]:  # areas too small to hold a cell's centre: refused, naming the field
         assert made.status_code == 422 and "areas" in made.get_json()["error"]["fields"]
         return
     assert made.status_code == 201, made.get_json()
     sid = made.get_json()["id"]
     with psycopg.connect(pg_url(test_db["owner"])) as conn:
-        stored = {
-            c
-            for (c,) in conn.execute(
-                "SELECT cell FROM share_cell WHERE share_id = %s AND res = 8", (sid,)
-            )
-        }
-    ring = {n for c in core for n in h3.api.basic_int.grid_disk(c, rings)} & lattice
-    assert stored == core | ring  # whole cells: the areas' own, plus the rings asked for
+        for res in (8, 7):
+            stored = {
+                c
+                for (c,) in conn.execute(
+                    "SELECT cell FROM share_cell WHERE share_id = %s AND res = %s", (sid, res)
+                )
+            }
+            # Whole cells: the areas' own, plus the rings asked for, at the share's resolution
+            # and at the coarser one a later profile may publish at (none, for a small area).
+            assert stored == wanted[res], res
+    stored = wanted[8]
     doc = police("GET", f"/api/v1/shares/{sid}/layer").get_json()
     assert {int(f["properties"]["cell"]) for f in doc["features"]} <= stored
     assert (

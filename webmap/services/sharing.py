@@ -192,7 +192,11 @@ SHARE_RESOLUTIONS = {"B": (8, 7), "C": (7,)}
 
 
 def share_cells(
-    session: Session, areas: list[uuid.UUID], resolution: int, buffer_rings: int
+    session: Session,
+    areas: list[uuid.UUID],
+    resolution: int,
+    buffer_rings: int,
+    required: bool = True,
 ) -> list[int]:
     """The lattice cells of the areas (by cell centre), plus ``buffer_rings`` rings of whole
     neighbouring cells that lie in the service area's lattice."""
@@ -209,6 +213,8 @@ def share_cells(
         )
     }
     if not cells:
+        if not required:  # a coarser resolution than the share's own: small areas have none
+            return []
         raise _invalid("areas", "the areas hold no whole cell of the lattice")
     if buffer_rings:
         ring = {int(n) for c in cells for n in h3.api.basic_int.grid_disk(c, buffer_rings)}
@@ -275,7 +281,9 @@ def create_share(session: Session, user: Any, terms: ShareIn) -> Share:
     start, end = period_bounds(terms, profile)
     recipients = _recipient_agencies(session, terms, own)
     cells = {
-        res: share_cells(session, terms.areas, res, terms.buffer_rings)
+        res: share_cells(
+            session, terms.areas, res, terms.buffer_rings, required=res == profile.resolution
+        )
         for res in sorted({profile.resolution, *SHARE_RESOLUTIONS[terms.tier]})
     }
     _one_tier_per_audience(session, recipients, terms, terms.tier)
@@ -326,6 +334,8 @@ def create_share(session: Session, user: Any, terms: ShareIn) -> Share:
         {**params, "a": sorted(set(terms.areas))},
     )
     for res, res_cells in cells.items():
+        if not res_cells:
+            continue
         session.execute(
             text(
                 "INSERT INTO share_cell (share_id, cell, res)"
