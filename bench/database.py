@@ -19,8 +19,8 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from bench.common import pg_url, say, summary, time_ms, with_database
-from webmap.cluster import Cluster
 from webmap.config import REPO_ROOT, Settings
+from webmap.infra.cluster import Cluster
 
 BENCH_DB = "csmap_bench"
 SEED = 1
@@ -45,8 +45,8 @@ def connect_owner(settings: Settings, autocommit: bool = True) -> psycopg.Connec
 def create_and_load(settings: Settings, size: int) -> dict[str, Any]:
     """Re-create ``csmap_bench``, migrate it, load the demo town, VACUUM ANALYZE."""
     from spatial.demotown import generate_town
-    from webmap.db import upgrade
-    from webmap.demo_load import load_town
+    from webmap.demo.load import load_town
+    from webmap.infra.db import upgrade
 
     cluster = Cluster(settings)
     cluster.up()

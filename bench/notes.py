@@ -34,7 +34,7 @@ METHOD = [
     " round by round (alternating who goes first), so both see the same background load. The"
     " client runs on the same 2 cores as the servers and PostgreSQL. The p95 target is judged"
     " on the pooled latencies. 'Tile SQL alone' is PostgreSQL's EXPLAIN ANALYZE execution"
-    " time of webmap.tiles' query for every tile, as the same user under RLS.",
+    " time of webmap.features.layers.tiles' query for every tile, as the same user under RLS.",
     "- Rebuild what-if (not in the app): the observations grouped once at res 9, res 8 and 7"
     " rolled up from those rows with the H3 parent bit arithmetic of spatial/cells.py; the"
     " run checks with EXCEPT ALL, both ways, that it yields exactly the rows of `AGG`.",

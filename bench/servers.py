@@ -163,7 +163,7 @@ class BenchUser:
 
 def create_user(settings: Settings) -> BenchUser:
     """A police analyst without TOTP (demo mode lets such a user in with a password)."""
-    from webmap.services.users import NewUser, create_user
+    from webmap.features.admin.users import NewUser, create_user
 
     engine = create_engine(owner_url(settings))
     password = secrets.token_urlsafe(18)

@@ -58,8 +58,8 @@ def layer_server_time(
     transaction, with its row-level-security context, is begun before the clock starts), and
     (b) PostgreSQL's EXPLAIN ANALYZE execution time of the exact SQL it sends."""
     from webmap import create_app
-    from webmap.db import DbContext, get_session, set_request_context
-    from webmap.services import layers
+    from webmap.features.layers import queries as layers
+    from webmap.infra.db import DbContext, get_session, set_request_context
 
     app = create_app(
         {
@@ -114,14 +114,14 @@ def layer_server_time(
 
 
 def tile_sql_time(settings: Settings, user: BenchUser, month: dt.date) -> dict[str, Any]:
-    """PostgreSQL's EXPLAIN ANALYZE execution time of our tile SQL (webmap.tiles._MVT) for
-    every tile of each zoom, as the same user under row-level security: how much of a tile's
-    end-to-end time is the database."""
+    """PostgreSQL's EXPLAIN ANALYZE execution time of our tile SQL
+    (webmap.features.layers.tiles._MVT) for every tile of each zoom, as the same user under
+    row-level security: how much of a tile's end-to-end time is the database."""
     from sqlalchemy import text
 
     from webmap import create_app
-    from webmap.db import DbContext, get_session, set_request_context
-    from webmap.tiles import _MVT, resolution_for_zoom
+    from webmap.features.layers.tiles import _MVT, resolution_for_zoom
+    from webmap.infra.db import DbContext, get_session, set_request_context
 
     app = create_app(
         {

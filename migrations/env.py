@@ -6,11 +6,6 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
-from webmap import (
-    models_packs,  # noqa: F401 - registers its tables
-    models_recording,  # noqa: F401 - registers its tables
-    models_sharing,  # noqa: F401 - registers its tables
-)
 from webmap.config import load_settings
 from webmap.models import Base
 

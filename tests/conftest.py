@@ -23,9 +23,10 @@ from flask.testing import FlaskClient
 from hypothesis import settings as hypothesis_settings
 from psycopg import sql
 
-from webmap import create_app, db
-from webmap.cluster import Cluster, ClusterError
+from webmap import create_app
 from webmap.config import Settings, load_settings
+from webmap.infra import db
+from webmap.infra.cluster import Cluster, ClusterError
 
 # A shared 2-core CI machine is slow at times: judge properties, not speed (performance is
 # measured in bench/), and keep runs reproducible.
@@ -105,7 +106,7 @@ def fresh_database(cluster: Cluster, settings: Settings) -> Iterator[Any]:
 def test_db(fresh_database: Any, settings: Settings) -> dict[str, str]:
     """The session's test database: re-created, migrated to head, demo town loaded."""
     from spatial.demotown import generate_town
-    from webmap.demo_load import load_town
+    from webmap.demo.load import load_town
 
     owner_url, app_url = fresh_database(TEST_DB)
     db.upgrade(settings, "head", url=owner_url)
@@ -115,8 +116,8 @@ def test_db(fresh_database: Any, settings: Settings) -> dict[str, str]:
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
-    from webmap.demo_people import load_panels, load_people
-    from webmap.demo_shares import load_standing_shares
+    from webmap.demo.people import load_panels, load_people
+    from webmap.demo.shares import load_standing_shares
 
     engine = create_engine(owner_url)
     with Session(engine) as session:
@@ -201,7 +202,7 @@ def make_user(owner_session_factory: Any) -> Any:
     import pyotp
     from sqlalchemy import text
 
-    from webmap.services.users import NewUser, create_user
+    from webmap.features.admin.users import NewUser, create_user
 
     def make(agency_slug: str, role: str, *, totp: bool = True, active: bool = True) -> TestUser:
         password = "correct horse battery " + uuid.uuid4().hex[:8]

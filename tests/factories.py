@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from webmap.schemas import ObservationIn
-from webmap.services.importing import GoodRow, insert_observations, observation_frame
+from webmap.features.recording.importing import GoodRow, insert_observations, observation_frame
+from webmap.features.recording.schemas import ObservationIn
 
 
 def add_observations(

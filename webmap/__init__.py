@@ -44,24 +44,21 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     logging.getLogger("webmap").setLevel(settings.log_level)
 
-    from webmap import db, errors, request_log, security
-    from webmap.auth import session as auth_session
-    from webmap.views import (
-        admin,
-        api,
-        auth,
-        health,
-        layers,
-        pack_link,
-        packs,
-        pages,
-        panel,
-        recording,
-        records,
-        share_link,
-        shares,
-        shares_api,
-    )
+    from webmap.access import routes as auth
+    from webmap.access import session as auth_session
+    from webmap.features.admin import pages as admin
+    from webmap.features.layers import api as layers
+    from webmap.features.layers import pages as panel
+    from webmap.features.packs import link as pack_link
+    from webmap.features.packs import pages as packs
+    from webmap.features.recording import api as records
+    from webmap.features.recording import pages as recording
+    from webmap.features.reference import api, pages
+    from webmap.features.sharing import api as shares_api
+    from webmap.features.sharing import link as share_link
+    from webmap.features.sharing import pages as shares
+    from webmap.infra import db
+    from webmap.web import errors, health, request_log, security
 
     db.init_app(app, settings)
     request_log.init_app(app)  # first: its clock starts before, and its line ends after, all else
@@ -87,10 +84,3 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         app.register_blueprint(blueprint)
     app.context_processor(admin.nav_context)
     return app
-
-
-def get_settings() -> Settings:
-    from flask import current_app
-
-    settings: Settings = current_app.extensions["csmap.settings"]
-    return settings

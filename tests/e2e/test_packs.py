@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import ARTIFACTS, browser_sign_in, screenshot
-from webmap.packs.inspect import inspect_pdf, is_blank, render_page_png
+from webmap.features.packs.inspect import inspect_pdf, is_blank, render_page_png
 
 pytestmark = pytest.mark.e2e
 

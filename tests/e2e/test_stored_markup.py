@@ -32,9 +32,9 @@ from sqlalchemy import text
 from tests.conftest import TestUser, pg_url
 from tests.e2e.conftest import Watched
 from tests.integration.test_packs import Forms
-from webmap.services.boundaries import import_boundaries
-from webmap.services.layers import add_months
-from webmap.services.packs import today
+from webmap.features.layers.queries import add_months
+from webmap.features.packs.service import today
+from webmap.features.reference.boundaries import import_boundaries
 
 pytestmark = pytest.mark.e2e
 

@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from webmap.services.users import NewUser, create_user
+from webmap.features.admin.users import NewUser, create_user
 
 AGENCY_A, AGENCY_B = "police", "bus"
 

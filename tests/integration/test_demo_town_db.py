@@ -7,9 +7,9 @@ from typing import Any
 import psycopg
 
 from tests.conftest import DEMO_END_MONTH, pg_url
-from webmap import db
 from webmap.config import Settings
-from webmap.demo_load import load_town
+from webmap.demo.load import load_town
+from webmap.infra import db
 
 DIGEST = """
 SELECT md5(string_agg(row_text, '|' ORDER BY row_text)) FROM (

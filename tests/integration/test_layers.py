@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from flask.testing import FlaskClient
 
-from webmap.tiles import MAX_TILE_BYTES, resolution_for_zoom
+from webmap.features.layers.tiles import MAX_TILE_BYTES, resolution_for_zoom
 
 MONTH = "2026-09"
 
@@ -168,8 +168,8 @@ def test_demo_hotspots_are_classed_as_a_panel_would_expect(
     import numpy as np
 
     from tests.conftest import pg_url
-    from webmap import db
-    from webmap.demo_load import load_town
+    from webmap.demo.load import load_town
+    from webmap.infra import db
 
     owner_url, _ = fresh_database("csmap_trends")
     db.upgrade(settings, "head", url=owner_url)

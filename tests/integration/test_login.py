@@ -136,7 +136,7 @@ def test_disabling_a_user_ends_their_session(
     user = make_user("education", "practitioner")
     client = sign_in(_client(app), user)
     assert _signed_in(client)
-    from webmap.services.users import set_active
+    from webmap.features.admin.users import set_active
 
     with owner_session_factory() as s:
         set_active(s, user.id, False)

@@ -89,7 +89,7 @@ def test_crlf_in_a_path_cannot_forge_a_log_line(
 
 
 def test_escape_makes_control_characters_visible() -> None:
-    from webmap.request_log import escape
+    from webmap.web.request_log import escape
 
     assert escape("a\r\nb\tc\x1b[31m\x7f") == "a\\r\\nb\\tc\\x1b[31m\\x7f"
     assert escape("plain /s/<token>") == "plain /s/<token>"
@@ -130,7 +130,7 @@ def _raw(port: int, request: bytes) -> bytes:
 
 def test_csmap_serve_logs_patterns_not_paths(test_db: dict[str, str]) -> None:
     """The real thing: `csmap serve`'s gunicorn, raw requests, its whole stderr read back."""
-    from webmap.cli import gunicorn_command
+    from webmap.cli.serve import gunicorn_command
 
     port = _free_port()
     env = {**os.environ, "CSMAP_MODE": "test", "CSMAP_DATABASE_URL": test_db["app"]}

@@ -9,8 +9,8 @@ import pytest
 from psycopg import errors
 
 from tests.conftest import pg_url
-from webmap import db
 from webmap.config import Settings
+from webmap.infra import db
 
 TABLES = {
     "agency",
@@ -52,7 +52,6 @@ def test_models_match_migrations(test_db: dict[str, str], settings: Settings) ->
     from alembic.migration import MigrationContext
     from sqlalchemy import create_engine
 
-    from webmap import models_packs, models_recording, models_sharing  # noqa: F401
     from webmap.models import Base
 
     engine = create_engine(test_db["owner"])

@@ -26,12 +26,12 @@ from tests.conftest import TestUser
 from tests.factories import add_observations, scatter
 from tests.integration.sentinels import Sentinels, plant
 from tests.integration.test_recording_api import Api
-from webmap.packs.content import DEFAULT_HOW_TO_REPORT, DEFAULT_SIGNS, PackContent
-from webmap.packs.inspect import embedded_cells, inspect_html, inspect_pdf
-from webmap.services.layers import add_months
-from webmap.services.packs import quarters
-from webmap.services.packs_build import disclosure_problems
-from webmap.services.share_output import Publication
+from webmap.features.layers.queries import add_months
+from webmap.features.packs.build import disclosure_problems
+from webmap.features.packs.content import DEFAULT_HOW_TO_REPORT, DEFAULT_SIGNS, PackContent
+from webmap.features.packs.inspect import embedded_cells, inspect_html, inspect_pdf
+from webmap.features.packs.service import quarters
+from webmap.features.sharing.output import Publication
 
 PLANTED = Sentinels("SENTINEL-NOTE-P7K", "YP-SENTP7", "ZZ98 PKS", "SENTINEL-FLAT-P7")
 SENTINELS = PLANTED.strings()
@@ -527,7 +527,7 @@ def test_the_disclosure_check_refuses_what_tier_c_never_publishes() -> None:
 def test_the_builder_examples_hold() -> None:
     import doctest
 
-    from webmap.services import packs_build
+    from webmap.features.packs import build as packs_build
 
     result = doctest.testmod(packs_build)
     assert result.attempted > 0 and result.failed == 0

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from webmap.audit import REFUSALS_PER_MINUTE
+from webmap.infra.audit import REFUSALS_PER_MINUTE
 
 
 def _client(app: Flask) -> FlaskClient:

@@ -10,10 +10,10 @@ from click.testing import CliRunner
 from psycopg import errors
 
 from tests.conftest import pg_url, run_db
-from webmap import db
-from webmap.audit import verify
 from webmap.cli import main as cli
 from webmap.config import Settings
+from webmap.infra import db
+from webmap.infra.audit import verify
 
 #: Tables that hold agency data without an ``agency_id`` column of their own.
 ALSO_AGENCY_DATA = {"app_user", "audit_log", "agency", "panel"}

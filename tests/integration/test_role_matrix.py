@@ -2,7 +2,7 @@
 user and an anonymous client, over every route that exists — and the same cases as direct
 SQL under the app role, which must agree with the policy table.
 
-Expectations are derived from ``webmap.policy.POLICY``, never typed in here, and a route that
+Expectations are derived from ``webmap.access.policy.POLICY``, never typed in here, and a route that
 declares no policy (and is not on the short public list) fails the suite.
 """
 
@@ -21,8 +21,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from tests.conftest import TestUser, csrf_from, pg_url
+from webmap.access.policy import POLICY, can
 from webmap.models import USER_ROLES
-from webmap.policy import POLICY, can
 
 #: Routes anyone may reach (signing in, health, static files).
 PUBLIC = {
@@ -253,7 +253,7 @@ def _is_signed_in(client: FlaskClient) -> bool:
 
 
 def test_http_matrix(app: Flask, world: World, sign_in: Any, owner_session_factory: Any) -> None:
-    from webmap.services.users import set_active
+    from webmap.features.admin.users import set_active
 
     failures = []
     clients = {role: sign_in(app.test_client(), user) for role, user in world.actors.items()}

@@ -219,7 +219,7 @@ def test_a_system_admin_ends_sessions_but_another_agencys_admin_cannot(
 def test_password_and_second_factor_resets_end_every_session(
     app: Flask, make_user: Any, sign_in: Any, owner_session_factory: Any
 ) -> None:
-    from webmap.services.users import reset_second_factor, set_password
+    from webmap.features.admin.users import reset_second_factor, set_password
 
     for change in (
         lambda s, u: set_password(s, u.id, "a brand new password " + uuid.uuid4().hex[:6]),

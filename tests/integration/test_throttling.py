@@ -16,7 +16,7 @@ from tests.integration.test_login import _client, _post_code, _post_password, _s
 
 
 def _keys_for(app: Flask, email: str, client: FlaskClient) -> Any:
-    from webmap.auth import login as steps
+    from webmap.access import login as steps
 
     return steps.keys(app.extensions["csmap.settings"], email, client.environ_base["REMOTE_ADDR"])
 
@@ -105,7 +105,7 @@ def test_throttling_reads_the_same_for_an_account_that_does_not_exist(
 def test_one_address_guessing_many_accounts_is_limited(
     app: Flask, make_user: Any, owner_session_factory: Any
 ) -> None:
-    from webmap.auth import login as steps
+    from webmap.access import login as steps
 
     client = _client(app)
     keys = _keys_for(app, "someone@else.example", client)

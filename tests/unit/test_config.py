@@ -64,8 +64,8 @@ def test_every_setting_is_documented_in_the_readme() -> None:
 
 
 def test_every_role_and_policy_rule_is_documented() -> None:
+    from webmap.access.policy import POLICY
     from webmap.models import USER_ROLES
-    from webmap.policy import POLICY
 
     text = README.read_text()
     for role in USER_ROLES:

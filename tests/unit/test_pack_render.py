@@ -18,16 +18,16 @@ from weasyprint.urls import FatalURLFetchingError
 
 from spatial.cells import cell_boundary, cell_key
 from spatial.demotown import generate_town
-from webmap.packs.content import BandScale, PackContent, text_blocks
-from webmap.packs.inspect import (
+from webmap.features.packs.content import BandScale, PackContent, text_blocks
+from webmap.features.packs.inspect import (
     embedded_cells,
     inspect_html,
     inspect_pdf,
     is_blank,
     render_page_png,
 )
-from webmap.packs.mapimage import render_map_png
-from webmap.packs.render import _DataOnlyFetcher, css_string, render_html, render_pdf
+from webmap.features.packs.mapimage import render_map_png
+from webmap.features.packs.render import _DataOnlyFetcher, css_string, render_html, render_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDOR = ROOT / "static" / "vendor"

@@ -1,1 +1,0 @@
-"""Authentication: passwords (argon2), TOTP second factor, sessions, rate limits."""

@@ -1,0 +1,42 @@
+"""`csmap serve`: the app under gunicorn."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from webmap.cli.common import settings as _settings
+
+
+def gunicorn_command(host: str, port: int, workers: int) -> list[str]:
+    """The gunicorn command line `csmap serve` runs. No access log: a path can hold a signed
+    link's token or forged CR/LF, so the app logs one line per request with the route
+    *pattern* itself (webmap/request_log.py), and its logger class keeps paths out of
+    gunicorn's error log too."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--logger-class",
+        "webmap.web.request_log.GunicornLogger",
+        "--error-logfile",
+        "-",
+        "webmap:create_app()",
+    ]
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--workers", default=2, show_default=True)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the app with gunicorn (logs carry route patterns, never paths)."""
+    _settings()  # fail fast on bad configuration
+    cmd = gunicorn_command(host, port, workers)
+    os.execv(sys.executable, cmd)  # noqa: S606 - replace this process with gunicorn

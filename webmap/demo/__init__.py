@@ -1,0 +1,1 @@
+"""The fictional demo town: loading it, its people and its standing shares."""

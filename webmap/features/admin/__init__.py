@@ -1,0 +1,1 @@
+"""Administration: users, agencies, panels, boundary sets and the audit page."""

@@ -1,0 +1,268 @@
+"""Administration: users (agency admins, their own agency; system admins, all), agencies,
+panels, boundary sets, and the audit trail.
+
+Views parse the request, call :mod:`webmap.features.admin.service` (or ``audit_view``), and render.
+Bad input re-renders the page with each problem beside its field and status 400; anything
+out of scope is a 404, exactly like something that does not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from spatial.vocabulary import AGENCY_KINDS
+from webmap.access import user_sessions
+from webmap.access.policy import can, permission
+from webmap.features.admin import audit_page as audit_view
+from webmap.features.admin import directory
+from webmap.features.admin import service as admin
+from webmap.infra.db import get_session
+from webmap.web.context import get_settings
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+#: (endpoint, label, resource, action): shown in the header to roles the policy allows.
+NAV = (
+    ("recording.record", "Record", "observation", "create"),
+    ("recording.records", "Records", "observation", "read"),
+    ("panel.panel", "Panel", "layer", "read"),
+    ("shares.index", "Shares", "share", "read"),
+    ("packs.index", "Briefing packs", "pack", "read"),
+    ("admin.users", "Users", "user", "read"),
+    ("admin.agencies", "Agencies", "agency", "manage"),
+    ("admin.panels", "Panels", "panel", "manage"),
+    ("admin.boundary_sets", "Boundary sets", "boundary_set", "manage"),
+    ("admin.audit", "Audit", "audit", "read"),
+)
+
+
+def nav_context() -> dict[str, Any]:
+    def admin_nav() -> list[dict[str, str]]:
+        if not current_user.is_authenticated:
+            return []
+        return [
+            {"endpoint": e, "label": label, "url": url_for(e)}
+            for e, label, resource, action in NAV
+            if can(current_user.role, resource, action, "own") and e in _endpoints()
+        ]
+
+    return {"admin_nav": admin_nav}
+
+
+def _endpoints() -> set[str]:
+    from flask import current_app
+
+    return set(current_app.view_functions)
+
+
+# -- users ---------------------------------------------------------------------------------
+
+
+def _users_page(
+    scope: frozenset[str], form: dict[str, str] | None = None, errors: dict[str, str] | None = None
+) -> tuple[str, int]:
+    db = get_session()
+    db.rollback()  # nothing half-done from a failed create may leak into the listing
+    filter_errors: dict[str, str] = {}
+    try:
+        listing = admin.list_users(db, current_user, scope, request.args.get("agency"))
+    except admin.FormError as exc:
+        filter_errors = exc.fields
+        listing = admin.list_users(db, current_user, scope)
+    page = render_template(
+        "admin/users.html",
+        **listing,
+        filter_errors=filter_errors,
+        roles=[(r, admin.ROLE_LABELS[r]) for r in admin.assignable_roles(current_user)],
+        form=form or {},
+        errors=errors or {},
+        agency_options=[(str(a["id"]), a["name"]) for a in listing["agencies"]],
+        multi_agency=len(listing["agencies"]) > 1,
+    )
+    return page, 400 if errors or filter_errors else 200
+
+
+@bp.get("/users")
+@permission("user", "read")
+def users(scope: frozenset[str]) -> tuple[str, int]:
+    return _users_page(scope)
+
+
+@bp.post("/users")
+@permission("user", "manage")
+def users_create(scope: frozenset[str]) -> Any:
+    form = {k: request.form.get(k, "") for k in ("display_name", "email", "role", "agency_id")}
+    try:
+        new_id = admin.create_user(get_session(), current_user, scope, request.form)
+    except admin.FormError as exc:
+        return _users_page(scope, form, exc.fields)
+    flash(f"Account created for {form['display_name'].strip()}.", "success")
+    return redirect(url_for("admin.user_detail", user_id=new_id))
+
+
+@bp.get("/users/<user_id>")
+@permission("user", "read")
+def user_detail(user_id: str, scope: frozenset[str]) -> str:
+    target = admin.get_user(get_session(), current_user, scope, user_id)
+    live = user_sessions.live(get_session(), uuid.UUID(target["id"]), get_settings())
+    return render_template("admin/user_detail.html", user=target, live_sessions=len(live))
+
+
+def _change(user_id: str, scope: frozenset[str], change: str) -> Response:
+    try:
+        flash(admin.change_user(get_session(), current_user, scope, user_id, change), "success")
+    except admin.Refused as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("admin.user_detail", user_id=user_id))
+
+
+@bp.post("/users/<user_id>/disable")
+@permission("user", "manage")
+def user_disable(user_id: str, scope: frozenset[str]) -> Response:
+    return _change(user_id, scope, "disable")
+
+
+@bp.post("/users/<user_id>/enable")
+@permission("user", "manage")
+def user_enable(user_id: str, scope: frozenset[str]) -> Response:
+    return _change(user_id, scope, "enable")
+
+
+@bp.post("/users/<user_id>/reset-second-factor")
+@permission("user", "manage")
+def user_reset_second_factor(user_id: str, scope: frozenset[str]) -> Response:
+    return _change(user_id, scope, "reset_second_factor")
+
+
+@bp.post("/users/<user_id>/end-sessions")
+@permission("user", "manage")
+def user_end_sessions(user_id: str, scope: frozenset[str]) -> Response:
+    return _change(user_id, scope, "end_sessions")
+
+
+# -- agencies, panels, boundary sets -------------------------------------------------------
+
+
+@bp.route("/agencies", methods=["GET", "POST"])
+@permission("agency", "manage")
+def agencies(scope: frozenset[str]) -> Any:
+    form: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = {k: request.form.get(k, "") for k in ("name", "slug", "kind")}
+        try:
+            directory.create_agency(get_session(), request.form)
+        except admin.FormError as exc:
+            errors = exc.fields
+        else:
+            flash(f"Agency {form['name'].strip()} created.", "success")
+            return redirect(url_for("admin.agencies"))
+    page = render_template(
+        "admin/agencies.html",
+        agencies=directory.list_agencies(get_session()),
+        kinds=AGENCY_KINDS,
+        form=form,
+        errors=errors,
+    )
+    return page, 400 if errors else 200
+
+
+def _panels_page(
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    panel_errors: dict[str, str] | None = None,
+) -> str:
+    db = get_session()
+    db.rollback()
+    return render_template(
+        "admin/panels.html",
+        panels=directory.list_panels(db),
+        agency_pairs=[(a["id"], a["name"]) for a in directory.list_agencies(db)],
+        kinds=admin.PANEL_KINDS,
+        form=form or {"members": []},
+        errors=errors or {},
+        panel_errors=panel_errors or {},
+    )
+
+
+@bp.route("/panels", methods=["GET", "POST"])
+@permission("panel", "manage")
+def panels(scope: frozenset[str]) -> Any:
+    if request.method == "GET":
+        return _panels_page()
+    members = request.form.getlist("members")
+    form = {"name": request.form.get("name", ""), "kind": request.form.get("kind", "")}
+    try:
+        directory.create_panel(get_session(), request.form, members)
+    except admin.FormError as exc:
+        return _panels_page({**form, "members": members}, exc.fields), 400
+    flash(f"Panel {form['name'].strip()} created.", "success")
+    return redirect(url_for("admin.panels"))
+
+
+@bp.post("/panels/<panel_id>")
+@permission("panel", "manage")
+def panel_update(panel_id: str, scope: frozenset[str]) -> Any:
+    try:
+        name = directory.set_panel_members(get_session(), panel_id, request.form.getlist("members"))
+    except admin.FormError as exc:
+        return _panels_page(panel_errors={panel_id: exc.fields["members"]}), 400
+    flash(f"Members of {name} saved.", "success")
+    return redirect(url_for("admin.panels"))
+
+
+def _boundary_sets_page(
+    form: dict[str, str] | None = None, errors: dict[str, str] | None = None
+) -> str:
+    db = get_session()
+    db.rollback()
+    return render_template(
+        "admin/boundary_sets.html",
+        sets=directory.list_boundary_sets(db),
+        form=form or {},
+        errors=errors or {},
+    )
+
+
+@bp.get("/boundary-sets")
+@permission("boundary_set", "manage")
+def boundary_sets(scope: frozenset[str]) -> str:
+    return _boundary_sets_page()
+
+
+@bp.post("/boundary-sets/<slug>")
+@permission("boundary_set", "manage")
+def boundary_set_update(slug: str, scope: frozenset[str]) -> Any:
+    try:
+        name = directory.rename_boundary_set(get_session(), slug, request.form)
+    except admin.FormError as exc:
+        return _boundary_sets_page({slug: request.form.get("name", "")}, exc.fields), 400
+    flash(f"Boundary set renamed to {name}.", "success")
+    return redirect(url_for("admin.boundary_sets"))
+
+
+# -- audit ---------------------------------------------------------------------------------
+
+
+@bp.get("/audit")
+@permission("audit", "read")
+def audit(scope: frozenset[str]) -> Any:
+    db = get_session()
+    options = audit_view.filter_options(db)
+    raw = {k: v for k in audit_view.FILTERS if (v := request.args.get(k, "").strip())}
+    try:
+        query = audit_view.parse_query(request.args)
+    except admin.FormError as exc:
+        page = render_template(
+            "admin/audit.html", filters=raw, errors=exc.fields, result=None, **options
+        )
+        return page, 400
+    result = audit_view.read_page(db, current_user, scope, query)
+    return render_template(
+        "admin/audit.html", filters=query.raw, errors={}, result=result, **options
+    )

@@ -1,0 +1,150 @@
+"""Trend layers (JSON/GeoJSON) and vector tiles for the panel page: the agency's own data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from flask_login import current_user
+
+from webmap.access.policy import permission
+from webmap.features.layers import queries as layers
+from webmap.features.layers.tiles import cell_tile
+from webmap.infra import audit
+from webmap.infra.db import get_session
+from webmap.web.errors import ApiError
+
+bp = Blueprint("layers", __name__)
+GEOJSON = "application/geo+json"
+
+
+def _query(default_months: int = 1) -> layers.LayerQuery:
+    return layers.parse_query(get_session(), current_user.agency_id, request.args, default_months)
+
+
+def _answer(
+    name: str, q: layers.LayerQuery, body: dict[str, Any], mimetype: str = "application/json"
+) -> Response:
+    db = get_session()
+    audit.record(
+        db,
+        "layer.read",
+        object_type="layer",
+        object_ids=[name],
+        subject_agency_id=current_user.agency_id,
+        details={
+            "filters": sorted(
+                k for k in ("res", "from", "to", "month", "category", "set") if request.args.get(k)
+            )
+        },
+    )
+    db.commit()
+    body = {
+        **body,
+        "layer": name,
+        "precision": layers.precision(q.res),
+        "from": q.month_from.strftime("%Y-%m"),
+        "to": q.month_to.strftime("%Y-%m"),
+    }
+    resp = jsonify(body)
+    resp.mimetype = mimetype
+    return resp
+
+
+@bp.get("/api/v1/layers/counts")
+@permission("layer", "read")
+def counts(scope: frozenset[str]) -> Response:
+    """Observations per cell over the months asked for (default: the latest month)."""
+    q = _query()
+    return _answer(
+        "counts", q, layers.cell_counts_geojson(get_session(), current_user.agency_id, q), GEOJSON
+    )
+
+
+@bp.get("/api/v1/layers/series")
+@permission("layer", "read")
+def series(scope: frozenset[str]) -> Response:
+    """Monthly counts of every non-empty cell (default: the last 12 months)."""
+    q = _query(12)
+    return _answer("series", q, layers.series_json(get_session(), current_user.agency_id, q))
+
+
+@bp.get("/api/v1/layers/change")
+@permission("layer", "read")
+def change(scope: frozenset[str]) -> Response:
+    """This period against the one before it, per cell, with percent change."""
+    q = _query()
+    return _answer("change", q, layers.change_json(get_session(), current_user.agency_id, q))
+
+
+@bp.get("/api/v1/layers/emerging")
+@permission("layer", "read")
+def emerging(scope: frozenset[str]) -> Response:
+    """Emerging hot spot classes per cell (default: the last 12 months)."""
+    q = _query(12)
+    return _answer("emerging", q, layers.emerging_json(get_session(), current_user.agency_id, q))
+
+
+@bp.get("/api/v1/layers/areas/<slug>")
+@permission("layer", "read")
+def areas(slug: str, scope: frozenset[str]) -> Response:
+    """Counts per area of a boundary set: sums of the cells assigned to each area."""
+    q = _query()
+    body = layers.area_counts(get_session(), current_user.agency_id, q, slug)
+    if body is None:
+        raise ApiError(404, "not_found", f"No boundary set called '{slug}'.")
+    return _answer(f"areas:{slug}", q, body, GEOJSON)
+
+
+@bp.get("/api/v1/layers/heatmap")
+@permission("layer", "read")
+def heatmap(scope: frozenset[str]) -> Response:
+    """A kernel density surface of the period's observations, in classes (server-side)."""
+    from webmap.features.layers.heatmap import heatmap_json
+    from webmap.web.context import get_settings
+
+    settings = get_settings()
+    q = _query()
+    bandwidth = request.args.get("bandwidth", "400")
+    if not bandwidth.isdigit() or not 100 <= int(bandwidth) <= 2000:
+        raise ApiError(
+            422, "invalid", "bandwidth: metres, 100 to 2000", {"bandwidth": "metres, 100 to 2000"}
+        )
+    body = heatmap_json(
+        get_session(),
+        current_user.agency_id,
+        q,
+        settings.service_area,
+        settings.projected_srid,
+        float(bandwidth),
+    )
+    return _answer("heatmap", q, body, GEOJSON)
+
+
+@bp.get("/api/v1/layers/top-contexts")
+@permission("layer", "read")
+def top_contexts(scope: frozenset[str]) -> Response:
+    """Contexts ranked by observations in the period, and by change."""
+    q = _query()
+    return _answer(
+        "top-contexts",
+        q,
+        {"contexts": layers.top_contexts(get_session(), current_user.agency_id, q)},
+    )
+
+
+@bp.get("/tiles/<layer>/<int:z>/<int:x>/<int:y>.mvt")
+@permission("layer", "read")
+def tile(layer: str, z: int, x: int, y: int, scope: frozenset[str]) -> Response:
+    """A Mapbox Vector Tile of the cell counts (layer 'counts')."""
+    if layer != "counts":
+        raise ApiError(404, "not_found", f"No tile layer called '{layer}'.")
+    if not (0 <= z <= 20 and 0 <= x < 2**z and 0 <= y < 2**z):
+        raise ApiError(404, "not_found", "No such tile.")
+    q = _query()
+    body, res = cell_tile(get_session(), current_user.agency_id, q, z, x, y)
+    # Tiles are not audited one by one (a map view fetches dozens); the layer read is.
+    resp = Response(body, mimetype="application/vnd.mapbox-vector-tile")
+    resp.headers["X-Cell-Resolution"] = str(res)
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp

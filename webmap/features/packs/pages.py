@@ -1,0 +1,386 @@
+"""Briefing pack pages: the list, the new-pack form, one pack (preview, approve or reject,
+withdraw, downloads), its files, and the agency's default wording per area.
+
+Bad input re-renders the page with each problem beside its field and status 422; anything
+out of scope is a 404, exactly like something that does not exist; a withdrawn pack's files
+answer 410.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import text
+
+from webmap.access.policy import can, permission
+from webmap.features.layers.queries import add_months
+from webmap.features.packs import service as packs
+from webmap.features.packs import texts as pack_texts
+from webmap.features.packs.build import build_content, period_label, place_options, reference
+from webmap.features.packs.inspect import render_page_png
+from webmap.features.packs.mapimage import render_map_png
+from webmap.features.sharing import service as sharing
+from webmap.infra.db import get_session, side_sessions
+from webmap.models.packs import BriefingPack
+from webmap.web.errors import ApiError
+
+bp = Blueprint("packs", __name__, url_prefix="/packs")
+
+#: Field labels, for the list of problems at the top of the form.
+LABELS = {
+    "recipient_kind": "Who is it for?",
+    "recipient_agency": "Operator or business",
+    "external_name": "Named recipient",
+    "external_organisation": "Their organisation",
+    "title": "Title",
+    "routes": "Routes to draw",
+    "hubs": "Stations and stops to mark",
+    "areas": "Areas",
+    "period_from": "From the quarter",
+    "period_to": "To the quarter",
+    "review_on": "Review by",
+    "marking": "Handling marking",
+    "signs": "Signs to look for",
+    "how_to_report": "How to report",
+}
+STATE_TEXT = {
+    "pending": "Waiting for a second person's approval",
+    "approved": "Approved: ready to download and hand out",
+    "rejected": "Rejected",
+    "withdrawn": "Withdrawn: its files and link no longer work",
+    "expired": "Past its review date",
+}
+
+
+def _pack_or_404(pack_id: str) -> BriefingPack:
+    try:
+        return packs.get_pack(get_session(), pack_id)
+    except ApiError:
+        abort(404)
+
+
+def _own(pack: BriefingPack) -> bool:
+    return str(pack.agency_id) == str(current_user.agency_id)
+
+
+@bp.get("")
+@permission("pack", "read")
+def index(scope: frozenset[str]) -> str:
+    session = get_session()
+    return render_template(
+        "packs/index.html",
+        packs=packs.listing(session, current_user),
+        agencies=dict(session.execute(text("SELECT id, name FROM agency")).tuples().all()),
+        state=packs.state,
+        state_text=STATE_TEXT,
+        may_create=can(current_user.role, "pack", "create", "own"),
+        may_edit_texts=can(current_user.role, "pack_text", "edit", "own"),
+    )
+
+
+# -- the new-pack form --------------------------------------------------------------------------
+
+
+def _form_options(session: Any) -> dict[str, Any]:
+    recipients = session.execute(
+        text("SELECT slug, name FROM agency WHERE kind::text = ANY(:k) ORDER BY name"),
+        {"k": list(packs.RECIPIENT_KINDS)},
+    ).all()
+    rows = session.execute(
+        text(
+            "SELECT b.name, a.id, a.code, a.name FROM boundary_set b"
+            " JOIN area a ON a.boundary_set_id = b.id WHERE b.is_current"
+            # Wards first (as on the map), then the other sets.
+            " ORDER BY array_position(ARRAY['council_ward','police_neighbourhood','health_area',"
+            "'school_catchment','ldsm_area','other']::text[], b.kind::text), b.name, a.code"
+        )
+    ).all()
+    area_sets: dict[str, list[tuple[str, str]]] = {}
+    for set_name, area_id, code, name in rows:
+        area_sets.setdefault(set_name, []).append((str(area_id), f"{code} {name}"))
+    quarters = packs.quarters()
+    return {
+        "recipients": recipients,
+        "places": place_options(session),
+        "area_sets": area_sets,
+        "starts": [(s.strftime("%Y-%m"), period_label(s, e)) for s, e in quarters],
+        "ends": [(add_months(e, -1).strftime("%Y-%m"), period_label(s, e)) for s, e in quarters],
+        "markings": packs.MARKINGS,
+        "texts": pack_texts.texts_for(session),
+    }
+
+
+def _defaults(options: dict[str, Any]) -> dict[str, Any]:
+    texts = options["texts"][""]
+    starts, ends = options["starts"], options["ends"]
+    return {
+        "recipient_kind": "agencies",
+        "recipient_agency": options["recipients"][0][0] if options["recipients"] else "",
+        "title": "Spotting child exploitation: a briefing for drivers and staff",
+        "marking": "OFFICIAL",
+        "routes": [],
+        "hubs": [],
+        "areas": [],
+        "period_from": starts[min(3, len(starts) - 1)][0],
+        "period_to": ends[0][0],
+        "review_on": (packs.today() + timedelta(days=91)).isoformat(),
+        **texts,
+    }
+
+
+def _form_data() -> dict[str, Any]:
+    f = request.form
+    data: dict[str, Any] = {
+        k: f.get(k, "").strip()
+        for k in (
+            "recipient_kind",
+            "recipient_agency",
+            "external_name",
+            "external_organisation",
+            "title",
+            "marking",
+            "period_from",
+            "period_to",
+            "review_on",
+            "signs",
+            "how_to_report",
+        )
+    }
+    for key in ("recipient_agency", "external_name", "external_organisation", "marking"):
+        data[key] = data[key] or None
+    if data["marking"] is None:
+        del data["marking"]
+    for key in ("routes", "hubs", "areas"):
+        data[key] = f.getlist(key)
+    return data
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@permission("pack", "create")
+def new(scope: frozenset[str]) -> Any:
+    session = get_session()
+    options = _form_options(session)
+    errors: dict[str, str] = {}
+    form = _defaults(options)
+    if request.method == "POST":
+        form = {**form, **_form_data()}
+        try:
+            pack = packs.create_pack(session, current_user, _form_data())
+            session.commit()
+        except ApiError as exc:
+            session.rollback()
+            errors = exc.fields or {"form": exc.message}
+        else:
+            flash("Pack made. A second person must now approve it before anyone can have it.")
+            return redirect(url_for("packs.detail", pack_id=pack.id))
+    page = render_template("packs/new.html", form=form, errors=errors, labels=LABELS, **options)
+    return page, 422 if errors else 200
+
+
+# -- one pack -----------------------------------------------------------------------------------
+
+
+def _names(session: Any, sql: str, ids: list[Any]) -> list[str]:
+    return [r[0] for r in session.execute(text(sql), {"ids": ids})] if ids else []
+
+
+def _detail(pack: BriefingPack, errors: dict[str, str] | None = None, status: int = 200) -> Any:
+    session = get_session()
+    own, role = _own(pack), current_user.role
+    state = packs.state(pack)
+    info: dict[str, Any] = {}
+    if own:
+        share = packs.share_of(session, pack)
+        if can(role, "share", "read", "own"):
+            info["share_url"] = url_for("shares.detail", share_id=share.id)
+        info["period"] = period_label(share.period_from, share.period_to or share.period_from)
+        info["areas"] = _names(
+            session,
+            "SELECT a.code || ' ' || a.name FROM area a WHERE a.id = ANY(:ids) ORDER BY a.code",
+            [r[0] for r in session.execute(
+                text("SELECT area_id FROM share_area WHERE share_id = :s"), {"s": share.id}
+            )],
+        )  # fmt: skip
+        places = "SELECT name FROM context WHERE id = ANY(:ids) ORDER BY name"
+        info["routes"] = _names(session, places, list(pack.route_ids))
+        info["hubs"] = _names(session, places, list(pack.hub_ids))
+        info["people"] = packs.people(session, pack)
+        if share.recipient_kind == "external" and state == "approved":
+            token = sharing.link_token(share, current_app.config["SECRET_KEY"])
+            info["links"] = {
+                fmt: url_for(f"pack_link.{fmt}", token=token, _external=True)
+                for fmt in ("pdf", "html")
+            }
+    page = render_template(
+        "packs/detail.html",
+        pack=pack,
+        own=own,
+        state=state,
+        state_text=STATE_TEXT[state],
+        reference=reference(pack.share_id),
+        info=info,
+        errors=errors or {},
+        form=request.form if errors else {},
+        may_decide=own
+        and can(role, "pack", "approve", "own")
+        and state == "pending"
+        and pack.created_by != current_user.id,
+        created_by_me=pack.created_by == current_user.id,
+        may_withdraw=own and can(role, "pack", "withdraw", "own") and state != "withdrawn"
+        and pack.status in {"pending", "approved"},
+    )  # fmt: skip
+    return page, status
+
+
+@bp.get("/<pack_id>")
+@permission("pack", "read")
+def detail(scope: frozenset[str], pack_id: str) -> Any:
+    return _detail(_pack_or_404(pack_id))
+
+
+@bp.post("/<pack_id>/decision")
+@permission("pack", "approve")
+def decision(scope: frozenset[str], pack_id: str) -> Any:
+    approve = {"yes": True, "no": False}.get(request.form.get("approve", ""))
+    return _change(pack_id, "decision", approve)
+
+
+@bp.post("/<pack_id>/withdraw")
+@permission("pack", "withdraw")
+def withdraw(scope: frozenset[str], pack_id: str) -> Any:
+    return _change(pack_id, "withdraw", None)
+
+
+def _change(pack_id: str, what: str, approve: bool | None) -> Any:
+    session = get_session()
+    pack = _pack_or_404(pack_id)
+    if not _own(pack):
+        abort(404)
+    try:
+        if what == "withdraw":
+            packs.withdraw(session, current_user, pack, request.form.get("reason", ""))
+            message = "Pack withdrawn: its files and link no longer work."
+        else:
+            packs.decide(
+                session,
+                current_user,
+                pack,
+                approve,
+                request.form.get("note", ""),
+                side_sessions(),
+            )
+            message = "Pack approved: it passed its checks and is ready to download."
+            if not approve:
+                message = "Pack rejected."
+        session.commit()
+    except ApiError as exc:
+        session.rollback()
+        return _detail(_pack_or_404(pack_id), exc.fields or {"form": exc.message}, exc.status)
+    flash(message, "success")
+    return redirect(url_for("packs.detail", pack_id=pack_id))
+
+
+def file_response(pack: BriefingPack, fmt: str, body: bytes) -> Response:
+    """A stored pack file as a download that no cache keeps."""
+    resp = Response(body, mimetype=packs.FORMATS[fmt])
+    name = f"briefing-pack-{reference(pack.share_id)}.{fmt}"
+    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def gone(message: str) -> tuple[str, int]:
+    return render_template("packs/gone.html", message=message), 410
+
+
+def _download(pack_id: str, fmt: str) -> Any:
+    session = get_session()
+    pack = _pack_or_404(pack_id)
+    try:
+        body = packs.download(session, pack, fmt, current_user)
+    except ApiError as exc:
+        if exc.status == 410:
+            return gone(exc.message)
+        raise
+    session.commit()
+    return file_response(pack, fmt, body)
+
+
+@bp.get("/<pack_id>/pack.pdf")
+@permission("pack", "read")
+def pdf(scope: frozenset[str], pack_id: str) -> Any:
+    return _download(pack_id, "pdf")
+
+
+@bp.get("/<pack_id>/pack.html")
+@permission("pack", "read")
+def html(scope: frozenset[str], pack_id: str) -> Any:
+    return _download(pack_id, "html")
+
+
+@bp.get("/<pack_id>/preview.png")
+@permission("pack", "read")
+def preview(scope: frozenset[str], pack_id: str) -> Response:
+    """Page 1 of the approved PDF; before approval, the map as it would be drawn now."""
+    session = get_session()
+    pack = _pack_or_404(pack_id)
+    if packs.state(pack) in {"withdrawn", "expired"} and not _own(pack):
+        abort(410)
+    if pack.pdf is not None:
+        png = render_page_png(pack.pdf, 0, scale=1.5)
+    else:
+        share = packs.share_of(session, pack)
+        content, _pub = build_content(session, pack, share, packs.today(), side_sessions())
+        png = render_map_png(content, width=1600, height=1020)  # as on page 1
+    resp = Response(png, mimetype="image/png")
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+# -- default wording ----------------------------------------------------------------------------
+
+
+@bp.route("/texts", methods=["GET", "POST"])
+@permission("pack_text", "edit")
+def texts(scope: frozenset[str]) -> Any:
+    session = get_session()
+    area = request.values.get("area", "")
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        data = {k: request.form.get(k, "").strip() for k in ("signs", "how_to_report")}
+        try:
+            pack_texts.save_texts(session, current_user, {**data, "area": area or None})
+            session.commit()
+        except ApiError as exc:
+            session.rollback()
+            errors = exc.fields or {"form": exc.message}
+        else:
+            flash("Wording saved. New packs for this area start from it.", "success")
+            return redirect(url_for("packs.texts", area=area or None))
+    saved = pack_texts.texts_for(session)
+    options = _form_options(session)
+    form = saved.get(area) or saved[""]
+    if errors:
+        form = {k: request.form.get(k, "") for k in ("signs", "how_to_report")}
+    page = render_template(
+        "packs/texts.html",
+        area=area,
+        form=form,
+        errors=errors,
+        saved=saved,
+        area_sets=options["area_sets"],
+    )
+    return page, 422 if errors else 200

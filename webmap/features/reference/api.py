@@ -1,0 +1,124 @@
+"""JSON/GeoJSON API under /api/v1. Views parse, call a service, respond — nothing more."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, jsonify
+
+from webmap.access.policy import permission
+from webmap.features.reference import queries as geodata
+from webmap.infra.db import get_session
+from webmap.web.errors import ApiError
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+GEOJSON = "application/geo+json"
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def _geojson(body: str) -> Response:
+    return Response(body, mimetype=GEOJSON)
+
+
+@bp.get("/basemap")
+@permission("reference", "read")
+def basemap(scope: frozenset[str]) -> Response:
+    return _geojson(geodata.basemap_geojson(get_session()))
+
+
+@bp.get("/openapi.json")
+@permission("reference", "read")
+def openapi(scope: frozenset[str]) -> Response:
+    """This document."""
+    from flask import current_app
+
+    from webmap.infra.openapi import build
+
+    return jsonify(build(current_app))
+
+
+@bp.get("/docs")
+@permission("reference", "read")
+def docs(scope: frozenset[str]) -> str:
+    """The API described for people, from the same document."""
+    import json
+
+    from flask import current_app, render_template
+
+    from webmap.infra.openapi import build
+
+    doc = build(current_app)
+    return render_template("api_docs.html", doc=doc, dumps=lambda o: json.dumps(o, indent=2))
+
+
+@bp.get("/boundary-sets")
+@permission("reference", "read")
+def boundary_sets(scope: frozenset[str]) -> Response:
+    return jsonify({"boundary_sets": geodata.list_boundary_sets(get_session())})
+
+
+@bp.get("/boundary-sets/<slug>/areas")
+@permission("reference", "read")
+def boundary_set_areas(slug: str, scope: frozenset[str]) -> Response:
+    body = geodata.boundary_set_areas_geojson(get_session(), slug)
+    if body is None:
+        raise ApiError(404, "not_found", f"No boundary set called '{slug}'.")
+    return _geojson(body)
+
+
+@bp.get("/reference/police-uk")
+@permission("reference", "read")
+def police_uk(scope: frozenset[str]) -> Response:
+    """data.police.uk street-level crimes imported as a reference layer (every agency)."""
+    from flask import request
+
+    month = request.args.get("month")
+    if month is not None and not _MONTH.match(month):
+        raise ApiError(422, "invalid", "month: must be YYYY-MM", {"month": "must be YYYY-MM"})
+    return _geojson(geodata.police_uk_geojson(get_session(), month))
+
+
+@bp.get("/areas")
+@permission("reference", "read")
+def areas_at(scope: frozenset[str]) -> Response:
+    """Every area of every current boundary set containing a point (as MapIt does)."""
+    from flask import request
+    from sqlalchemy import text
+
+    from webmap.features.reference.boundaries import AREAS_AT
+    from webmap.web.context import get_settings
+
+    problems = {}
+    values = {}
+    for name, low, high in (("lon", -180, 180), ("lat", -90, 90)):
+        try:
+            values[name] = float(request.args.get(name, ""))
+            if not low <= values[name] <= high:
+                raise ValueError
+        except ValueError:
+            problems[name] = f"must be a number from {low} to {high}"
+    if problems:
+        first = next(iter(problems))
+        raise ApiError(422, "invalid", f"{first}: {problems[first]}", problems)
+    area = get_settings().service_area
+    inside = area[0] <= values["lon"] <= area[2] and area[1] <= values["lat"] <= area[3]
+    swapped = area[0] <= values["lat"] <= area[2] and area[1] <= values["lon"] <= area[3]
+    if swapped and not inside:
+        raise ApiError(422, "invalid", "lon/lat look swapped", {"lon": "looks swapped with lat"})
+    rows = get_session().execute(text(AREAS_AT), values).mappings()
+    return jsonify(
+        {
+            "areas": [
+                {
+                    "boundary_set": r["slug"],
+                    "boundary_set_name": r["set_name"],
+                    "kind": r["kind"],
+                    "id": str(r["id"]),
+                    "code": r["code"],
+                    "name": r["name"],
+                }
+                for r in rows
+            ]
+        }
+    )

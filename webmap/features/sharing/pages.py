@@ -1,0 +1,216 @@
+"""Share pages: the list of shares made and received, the new-share form, and one share's
+page (its redacted map, boundary totals side by side, exports, approval and revocation)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import text
+from werkzeug.wrappers import Response
+
+from webmap.access.policy import can, permission
+from webmap.features.sharing import presenter as sharing_views
+from webmap.features.sharing import service as sharing
+from webmap.infra.db import get_session
+from webmap.infra.validation import validated
+from webmap.web.errors import ApiError
+
+bp = Blueprint("shares", __name__, url_prefix="/shares")
+
+LAWFUL_BASES = (
+    "Children Act 2004 s.10-11 (co-operation and safeguarding duties)",
+    "Working Together to Safeguard Children 2023, with UK GDPR Art. 6(1)(e)",
+    "Crime and Disorder Act 1998 s.115",
+)
+
+
+def _form_options(session: Any) -> dict[str, Any]:
+    agencies = session.execute(
+        text("SELECT slug, name FROM agency WHERE id <> :a ORDER BY name"),
+        {"a": current_user.agency_id},
+    ).all()
+    panels = session.execute(
+        text(
+            "SELECT p.id, p.name FROM panel p JOIN panel_member m ON m.panel_id = p.id"
+            " WHERE m.agency_id = :a ORDER BY p.name"
+        ),
+        {"a": current_user.agency_id},
+    ).all()
+    rows = session.execute(
+        text(
+            "SELECT b.name, a.id, a.code, a.name FROM boundary_set b"
+            " JOIN area a ON a.boundary_set_id = b.id WHERE b.is_current"
+            " ORDER BY b.name, a.code"
+        )
+    ).all()
+    sets: dict[str, list[tuple[str, str]]] = {}
+    for set_name, area_id, code, name in rows:
+        sets.setdefault(set_name, []).append((str(area_id), f"{code} {name}"))
+    return {
+        "agencies": agencies,
+        "panels": panels,
+        "area_sets": sets,
+        "layer_labels": sharing_views.LAYER_LABELS,
+        "lawful_bases": LAWFUL_BASES,
+    }
+
+
+def _defaults() -> dict[str, Any]:
+    today = date.today()
+    return {
+        "tier": "B",
+        "recipient_kind": "agencies",
+        "layers": ["observations", "contexts"],
+        "areas": [],
+        "recipient_agencies": [],
+        "period_from": f"{today.year - 1:04d}-{today.month:02d}",
+        "expires_on": (today + timedelta(days=180)).isoformat(),
+        "buffer_rings": "0",
+    }
+
+
+def _terms_from_form() -> dict[str, Any]:
+    f = request.form
+    data: dict[str, Any] = {
+        k: f.get(k, "").strip()
+        for k in (
+            "tier",
+            "recipient_kind",
+            "external_name",
+            "external_organisation",
+            "panel_id",
+            "period_from",
+            "period_to",
+            "purpose",
+            "lawful_basis",
+            "agreement_ref",
+            "expires_on",
+            "buffer_rings",
+        )
+    }
+    for key in ("panel_id", "period_to", "external_name", "external_organisation"):
+        data[key] = data[key] or None
+    for key in ("recipient_agencies", "areas", "layers"):
+        data[key] = f.getlist(key)
+    return data
+
+
+@bp.get("")
+@permission("share", "read")
+def index(scope: frozenset[str]) -> str:
+    return render_template(
+        "shares/index.html",
+        shares=sharing_views.overview(get_session(), current_user),
+        may_create=can(current_user.role, "share", "create", "own"),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@permission("share", "create")
+def new(scope: frozenset[str]) -> Any:
+    session = get_session()
+    errors: dict[str, str] = {}
+    form = _defaults()
+    if request.method == "POST":
+        form = _terms_from_form()
+        try:
+            share = sharing.create_share(session, current_user, validated(sharing.ShareIn, form))
+            session.commit()
+        except ApiError as exc:
+            session.rollback()
+            errors = exc.fields or {"form": exc.message}
+        else:
+            flash(
+                "Share made."
+                if share.status == "active"
+                else "Share made; it needs a second person's approval before anyone can see it.",
+                "success",
+            )
+            return redirect(url_for("shares.detail", share_id=share.id))
+    page = render_template("shares/new.html", form=form, errors=errors, **_form_options(session))
+    return page, 422 if errors else 200
+
+
+@bp.get("/<share_id>")
+@permission("share", "read")
+def detail(scope: frozenset[str], share_id: str) -> Any:
+    session = get_session()
+    try:
+        share = sharing.get_share(session, share_id)
+    except ApiError:
+        abort(404)
+    body = sharing_views.summary(session, share, current_user)
+    role = current_user.role
+    sets = session.execute(
+        text("SELECT slug, name FROM boundary_set WHERE is_current ORDER BY name")
+    ).all()
+    may_link = (
+        body["own"]
+        and can(role, "share", "approve", "own")
+        and share.recipient_kind == "external"
+        and body["state"] == "active"
+    )
+    link_url = None
+    if may_link:
+        token = sharing.link_token(share, current_app.config["SECRET_KEY"])
+        link_url = url_for("share_link.page", token=token, _external=True)
+    return render_template(
+        "shares/detail.html",
+        share=body,
+        link_url=link_url,
+        boundary_sets=sets,
+        may_decide=body["own"]
+        and can(role, "share", "approve", "own")
+        and body["state"] == "pending"
+        and not body["created_by_me"],
+        may_revoke=body["own"]
+        and can(role, "share", "revoke", "own")
+        and body["state"] in {"active", "pending"},
+        live=body["state"] == "active" or body["own"],
+    )
+
+
+@bp.post("/<share_id>/decision")
+@permission("share", "approve")
+def decision(scope: frozenset[str], share_id: str) -> Response:
+    return _change(share_id, "decision")
+
+
+@bp.post("/<share_id>/revoke")
+@permission("share", "revoke")
+def revoke(scope: frozenset[str], share_id: str) -> Response:
+    return _change(share_id, "revoke")
+
+
+def _change(share_id: str, what: str) -> Response:
+    session = get_session()
+    try:
+        share = sharing_views.own_share(session, share_id, current_user)
+    except ApiError:
+        abort(404)
+    try:
+        if what == "revoke":
+            sharing.revoke(session, share, current_user, request.form.get("reason", ""))
+            message = "Share revoked: its recipients can no longer see it."
+        else:
+            approve = request.form.get("approve") == "yes"
+            sharing.decide(session, current_user, share, approve, request.form.get("note", ""))
+            message = "Share approved." if approve else "Share rejected."
+        session.commit()
+        flash(message, "success")
+    except ApiError as exc:
+        session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("shares.detail", share_id=share_id))
