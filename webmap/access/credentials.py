@@ -82,8 +82,3 @@ def new_recovery_codes(count: int = 10) -> list[str]:
 def recovery_code_hash(code: str, key: str) -> str:
     normalised = code.strip().lower().replace(" ", "")
     return hmac.new(key.encode(), normalised.encode(), hashlib.sha256).hexdigest()
-
-
-def keyed_hash(value: str, key: str) -> str:
-    """A keyed hash for rate-limit keys: no e-mail or IP address is ever stored."""
-    return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()

@@ -27,6 +27,7 @@ from webmap.access import credentials
 from webmap.config import Settings
 from webmap.infra import audit
 from webmap.infra.db import EMPTY_CONTEXT, DbContext, set_request_context
+from webmap.infra.values import keyed_hash
 
 NOT_RECOGNISED = "E-mail or password not recognised."
 #: The longest a pair must wait after its last failure, however many there were.
@@ -63,8 +64,8 @@ class Keys:
 def keys(settings: Settings, email: str, client_addr: str) -> Keys:
     key = settings.secret("hmac_key")
     return Keys(
-        credentials.keyed_hash("acct:" + email.strip().lower(), key),
-        credentials.keyed_hash("client:" + client_addr, key),
+        keyed_hash("acct:" + email.strip().lower(), key),
+        keyed_hash("client:" + client_addr, key),
     )
 
 

@@ -22,12 +22,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar, cast
 
-from flask import abort, jsonify, redirect, request, url_for
+from flask import abort
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from webmap.models import USER_ROLES
+from webmap.web.responder import sign_in_required
 
 RELATIONS: Final = ("own", "panel_partner", "shared_with", "unrelated")
 ANY: Final = frozenset(RELATIONS)
@@ -183,10 +184,6 @@ def can(role: str, resource: str, action: str, rel: str) -> bool:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path.startswith("/tiles/")
-
-
 def permission(resource: str, action: str) -> Callable[[F], F]:
     """View decorator: 401 if not signed in, 403 if the role may never do this, otherwise
     call the view with ``scope`` = the relations the user's role allows."""
@@ -196,9 +193,7 @@ def permission(resource: str, action: str) -> Callable[[F], F]:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
-                if wants_json():
-                    return _unauthorised()
-                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+                return sign_in_required()
             scope = the_rule.relations(current_user.role)
             if not scope:
                 abort(403)
@@ -208,11 +203,3 @@ def permission(resource: str, action: str) -> Callable[[F], F]:
         return cast(F, wrapped)
 
     return decorate
-
-
-def _unauthorised() -> Any:
-    from webmap.web.errors import error_body
-
-    resp = jsonify(error_body("unauthorised", "Sign in to use this."))
-    resp.status_code = 401
-    return resp

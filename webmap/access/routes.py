@@ -26,9 +26,9 @@ from webmap.access import credentials, user_sessions
 from webmap.access import login as steps
 from webmap.access.policy import permission
 from webmap.access.session import end_session, load_user
-from webmap.features.admin.service import parse_uuid, utc_minute
 from webmap.infra import audit
-from webmap.infra.db import DbContext, get_session, set_request_context
+from webmap.infra.db import DbContext, get_session, set_request_context, unit_of_work
+from webmap.infra.values import parse_uuid, utc_minute
 from webmap.web.context import get_settings
 
 bp = Blueprint("auth", __name__)
@@ -86,7 +86,6 @@ def _finish(account: steps.Account, second_factor: str) -> Response:
     user.session_id, user.session_token = user_sessions.start(
         db, user.id, user.agency_id, user.session_epoch, label
     )
-    db.commit()
     session.clear()  # a fresh cookie: nothing from before the sign-in carries over
     login_user(user)
     session.permanent = False
@@ -99,6 +98,7 @@ def _throttled(template: str, wait: int, **page: Any) -> tuple[str, int, dict[st
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@unit_of_work
 def login() -> Any:
     if request.method == "GET":
         if current_user.is_authenticated:
@@ -120,12 +120,10 @@ def login() -> Any:
     wait = steps.retry_after(db, k, settings)
     if wait:
         audit.record(db, "login.throttled")
-        db.commit()
         return _throttled("auth/login.html", wait, email=email, next=next_url)
     account = steps.check_password(db, email, password)
     if account is None:
         steps.note_attempt(db, k, False)  # successes are noted once the sign-in completes
-    db.commit()
     if account is None:
         page = render_template(
             "auth/login.html", form_error=steps.NOT_RECOGNISED, email=email, next=next_url
@@ -151,6 +149,7 @@ def login() -> Any:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
+@unit_of_work
 def second_factor() -> Any:
     account = _pending()
     if account is None or not account.totp_enabled:
@@ -164,18 +163,17 @@ def second_factor() -> Any:
     wait = steps.retry_after(db, k, settings)
     if wait:
         audit.record(db, "login.throttled", object_type="user", object_ids=[account.id])
-        db.commit()
         return _throttled("auth/second_factor.html", wait)
     problem = steps.check_second_factor(db, settings, account.id, request.form.get("code", ""))
     if problem:
         steps.note_attempt(db, k, False)
         _audit_account(db, "login.failed", account, reason="bad_second_factor")
-        db.commit()
         return render_template("auth/second_factor.html", errors={"code": problem}), 401
     return _finish(account, "totp")
 
 
 @bp.route("/login/enrol", methods=["GET", "POST"])
+@unit_of_work
 def enrol() -> Any:
     """Set up the second factor of an account that has none (new, or reset by an admin):
     after a right password (required outside demo mode), or from the account when signed in.
@@ -213,7 +211,6 @@ def enrol() -> Any:
     except steps.AlreadyEnrolled:  # set since the password step: the database said no
         return _enrol_refused(account)
     _audit_account(db, "user.second_factor_enrolled", account)
-    db.commit()
     session.pop("enrol_secret", None)
     if not current_user.is_authenticated:
         _finish(account, "totp_enrolled")
@@ -225,7 +222,6 @@ def _enrol_refused(account: steps.Account) -> tuple[str, int]:
     session.pop("enrol_secret", None)
     db = get_session()
     _audit_account(db, "user.second_factor_enrol_refused", account)
-    db.commit()
     return render_template("auth/enrol_refused.html"), 403
 
 
@@ -244,6 +240,7 @@ def _audit_account(db: Any, action: str, account: steps.Account, **details: Any)
 
 
 @bp.get("/account/recovery-codes")
+@unit_of_work
 def recovery_codes() -> Any:
     codes = session.pop("recovery_codes", None)
     if not codes or not current_user.is_authenticated:
@@ -263,12 +260,12 @@ def _sign_out() -> None:
             object_ids=[current_user.id],
             subject_agency_id=current_user.agency_id,
         )
-        db.commit()
     end_session()
     flash("You have signed out.", "info")
 
 
 @bp.post("/logout")
+@unit_of_work
 def logout() -> Response:
     _sign_out()
     return redirect(url_for("auth.login"))
@@ -300,12 +297,14 @@ def _sessions_page(error: str = "") -> tuple[str, int]:
 
 @bp.get("/account/sessions")
 @permission("session", "manage")
+@unit_of_work
 def sessions(scope: frozenset[str]) -> tuple[str, int]:
     return _sessions_page()
 
 
 @bp.post("/account/sessions/end")
 @permission("session", "manage")
+@unit_of_work
 def end_own_session(scope: frozenset[str]) -> Any:
     session_id = parse_uuid(request.form.get("session_id"))
     if session_id is None:
@@ -325,6 +324,5 @@ def end_own_session(scope: frozenset[str]) -> Any:
         subject_agency_id=current_user.agency_id,
         details={"via": "account", "count": len(ended)},
     )
-    db.commit()
     flash("That session has ended: the device using it must sign in again.", "success")
     return redirect(url_for("auth.sessions"))

@@ -19,6 +19,7 @@ from sqlalchemy import text
 
 from webmap.access import user_sessions
 from webmap.infra.db import EMPTY_CONTEXT, DbContext, get_session, set_request_context
+from webmap.web.responder import sign_in_required
 
 login_manager = LoginManager()
 
@@ -108,11 +109,7 @@ def _user_loader(token: str) -> CurrentUser | None:
 
 @login_manager.unauthorized_handler
 def _unauthorised() -> Any:
-    from webmap.access.policy import _unauthorised, wants_json
-
-    if wants_json():
-        return _unauthorised()
-    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return sign_in_required()
 
 
 def end_session() -> None:

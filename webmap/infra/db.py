@@ -9,11 +9,12 @@ context, and the policies then return no rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import psycopg
 from alembic import command
@@ -100,6 +101,31 @@ def get_session() -> Session:
         g.db = current_app.extensions["csmap.sessionmaker"]()
     session: Session = g.db
     return session
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def unit_of_work(view: F) -> F:
+    """The one place a request's work is committed: when ``view`` returns, whatever it
+    returns; when it raises, everything it wrote is rolled back (the error adapter then
+    answers). A view that catches a domain error to re-show a form rolls back first, so what
+    it commits is only what it means to keep (an audit entry of the refusal, say)."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = view(*args, **kwargs)
+        except BaseException:
+            if "db" in g:
+                g.db.rollback()
+            raise
+        if "db" in g:
+            g.db.commit()
+        return result
+
+    wrapped.csmap_unit_of_work = True  # type: ignore[attr-defined]
+    return cast(F, wrapped)
 
 
 def side_sessions() -> sessionmaker[Session]:

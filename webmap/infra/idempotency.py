@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from webmap.web.errors import ApiError
+from webmap.infra.errors import Invalid
 
 MAX_KEY = 200
 
@@ -40,11 +40,10 @@ def _stored(session: Session, key: str) -> Any:
 
 def _replay(row: Any, endpoint: str, body_hash: str) -> Response:
     if row["endpoint"] != endpoint or row["body_hash"] != body_hash:
-        raise ApiError(
-            422,
-            "idempotency_key_reused",
+        raise Invalid(
             "This Idempotency-Key was already used with a different request body.",
             {"Idempotency-Key": "already used with a different body"},
+            code="idempotency_key_reused",
         )
     resp = Response(row["response"], status=row["status"], mimetype="application/json")
     resp.headers["Idempotent-Replayed"] = "true"
@@ -60,9 +59,7 @@ def create_once(session: Session, make: Callable[[], tuple[dict[str, Any], int]]
         session.commit()
         return _json(body, status)
     if not 1 <= len(key) <= MAX_KEY:
-        raise ApiError(
-            422,
-            "invalid",
+        raise Invalid(
             f"Idempotency-Key must be 1 to {MAX_KEY} characters",
             {"Idempotency-Key": f"must be 1 to {MAX_KEY} characters"},
         )

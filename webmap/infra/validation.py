@@ -6,14 +6,14 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from webmap.web.errors import ApiError
+from webmap.infra.errors import Invalid
 
 _M = TypeVar("_M", bound=BaseModel)
 _POINT_EXAMPLE = '{"type": "Point", "coordinates": [lon, lat]}'
 
 
 def validated(model: type[_M], data: dict[str, Any]) -> _M:
-    """``data`` as ``model``, or an ApiError (422) naming each bad field and its problem —
+    """``data`` as ``model``, or an DomainError (422) naming each bad field and its problem —
     the one translation of pydantic's errors for the API and the HTML forms."""
     try:
         return model.model_validate(data)
@@ -31,4 +31,4 @@ def validated(model: type[_M], data: dict[str, Any]) -> _M:
                 message = "must be a GeoJSON geometry object, e.g. " + _POINT_EXAMPLE
             fields.setdefault(name, message)
         first = next(iter(fields))
-        raise ApiError(422, "invalid", f"{first}: {fields[first]}", fields) from None
+        raise Invalid(f"{first}: {fields[first]}", fields) from None

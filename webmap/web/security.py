@@ -22,10 +22,10 @@ from flask import Flask, Response, abort, g, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
-from webmap.access.credentials import keyed_hash
 from webmap.config import Settings
 from webmap.infra import audit
 from webmap.infra.db import get_session
+from webmap.infra.values import keyed_hash
 
 log = logging.getLogger("webmap.web.security")
 REFUSED = frozenset({401, 403, 404})

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from webmap.access.policy import OWN
 from webmap.access.session import CurrentUser
-from webmap.features.admin.service import FormError, parse_uuid, utc_minute
 from webmap.infra import audit
+from webmap.infra.errors import Invalid
+from webmap.infra.values import parse_uuid, utc_minute
 
 PER_PAGE: Final = 50
 MAX_PAGE: Final = 100_000
@@ -50,7 +51,7 @@ def _date(raw: str) -> date | None:
 
 
 def parse_query(args: Mapping[str, str]) -> AuditQuery:
-    """Read the filters from the query string; FormError names each bad one."""
+    """Read the filters from the query string; Invalid names each bad one."""
     raw = {name: (args.get(name) or "").strip() for name in FILTERS}
     problems: dict[str, str] = {}
     user_id = parse_uuid(raw["user"]) if raw["user"] else None
@@ -73,7 +74,7 @@ def parse_query(args: Mapping[str, str]) -> AuditQuery:
     if not page_raw.isdigit() or not 1 <= int(page_raw) <= MAX_PAGE:
         problems["page"] = "That page does not exist."
     if problems:
-        raise FormError(problems)
+        raise Invalid.of(problems)
     return AuditQuery(
         user_id=user_id,
         action=raw["action"] or None,
@@ -170,7 +171,6 @@ def read_page(
         subject_agency_id=user.agency_id if scope <= OWN else None,
         details={"filters": list(query.used), "page": query.page, "count": len(entries)},
     )
-    session.commit()
     return {
         "entries": entries,
         "page": query.page,

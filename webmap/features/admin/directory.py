@@ -1,6 +1,6 @@
 """The directory, as plain functions over a Session: agencies, panels and boundary sets
 (system admins only; row-level security allows no one else to change them). Every change is
-audited in the same transaction; bad input raises :class:`~webmap.features.admin.service.FormError`.
+audited in the same transaction; bad input raises :class:`~webmap.infra.errors.Invalid`.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import NotFound
 
 from spatial.vocabulary import AGENCY_KINDS, BOUNDARY_SET_KINDS
-from webmap.features.admin.service import _SLUG, PANEL_KINDS, FormError, _audit, _text, parse_uuid
+from webmap.features.admin.service import PANEL_KINDS, audit_admin
+from webmap.infra.errors import Invalid, NotFound
+from webmap.infra.values import SLUG, form_text, parse_uuid
 
 # -- agencies ------------------------------------------------------------------------------
 
@@ -31,11 +32,11 @@ def list_agencies(session: Session) -> list[dict[str, Any]]:
 
 
 def create_agency(session: Session, form: Mapping[str, str]) -> uuid.UUID:
-    name, slug, kind = _text(form, "name"), _text(form, "slug"), _text(form, "kind")
+    name, slug, kind = form_text(form, "name"), form_text(form, "slug"), form_text(form, "kind")
     problems: dict[str, str] = {}
     if not 1 <= len(name) <= 200:
         problems["name"] = "Enter a name of 1 to 200 characters."
-    if not _SLUG.match(slug):
+    if not SLUG.match(slug):
         problems["slug"] = (
             "Use 1 to 64 lower-case letters, digits and hyphens, starting and ending with a"
             " letter or digit."
@@ -54,7 +55,7 @@ def create_agency(session: Session, form: Mapping[str, str]) -> uuid.UUID:
     if taken[1]:
         problems.setdefault("slug", "Another agency already has this slug.")
     if problems:
-        raise FormError(problems)
+        raise Invalid.of(problems)
     try:
         with session.begin_nested():
             agency_id: uuid.UUID = session.execute(
@@ -64,8 +65,8 @@ def create_agency(session: Session, form: Mapping[str, str]) -> uuid.UUID:
     except IntegrityError as exc:  # a concurrent insert won the race
         session.rollback()
         field = "slug" if "agency_slug_key" in str(exc.orig) else "name"
-        raise FormError({field: f"Another agency already has this {field}."}) from None
-    _audit(session, "agency.created", [agency_id], agency_id)
+        raise Invalid.of({field: f"Another agency already has this {field}."}) from None
+    audit_admin(session, "agency.created", [agency_id], agency_id)
     return agency_id
 
 
@@ -97,12 +98,12 @@ def _members(session: Session, raw: Sequence[str]) -> set[uuid.UUID]:
     known = set(session.execute(text("SELECT id FROM agency")).scalars())
     chosen = {parse_uuid(r) for r in raw}
     if None in chosen or not chosen <= known:
-        raise FormError({"members": "Choose member agencies from the list."})
+        raise Invalid.of({"members": "Choose member agencies from the list."})
     return {c for c in chosen if c is not None}
 
 
 def create_panel(session: Session, form: Mapping[str, str], members: Sequence[str]) -> uuid.UUID:
-    name, kind = _text(form, "name"), _text(form, "kind")
+    name, kind = form_text(form, "name"), form_text(form, "kind")
     problems: dict[str, str] = {}
     if not 1 <= len(name) <= 200:
         problems["name"] = "Enter a name of 1 to 200 characters."
@@ -114,11 +115,11 @@ def create_panel(session: Session, form: Mapping[str, str], members: Sequence[st
         problems["kind"] = "Choose MACE or LDSM."
     try:
         chosen = _members(session, members)
-    except FormError as exc:
+    except Invalid as exc:
         problems.update(exc.fields)
         chosen = set()
     if problems:
-        raise FormError(problems)
+        raise Invalid.of(problems)
     try:
         with session.begin_nested():
             panel_id: uuid.UUID = session.execute(
@@ -127,9 +128,9 @@ def create_panel(session: Session, form: Mapping[str, str], members: Sequence[st
             ).scalar_one()
     except IntegrityError:
         session.rollback()
-        raise FormError({"name": "Another panel already has this name."}) from None
+        raise Invalid.of({"name": "Another panel already has this name."}) from None
     _add_members(session, panel_id, chosen)
-    _audit(session, "panel.created", [panel_id], count=len(chosen))
+    audit_admin(session, "panel.created", [panel_id], count=len(chosen))
     return panel_id
 
 
@@ -146,7 +147,7 @@ def _add_members(session: Session, panel_id: uuid.UUID, agencies: set[uuid.UUID]
                 text("SELECT name FROM agency WHERE id = :a"), {"a": agency_id}
             ).scalar_one()
             source, panel_tier, held_tier = clash
-            raise FormError(
+            raise Invalid.of(
                 {
                     "members": f"{name} already receives tier {held_tier} of {source}'s data;"
                     f" this panel receives tier {panel_tier} of it, and one audience receives"
@@ -182,7 +183,7 @@ def set_panel_members(session: Session, raw_id: str, members: Sequence[str]) -> 
             {"p": panel_id, "a": sorted(removed)},
         )
     _add_members(session, panel_id, added)
-    _audit(
+    audit_admin(
         session, "panel.members_changed", [panel_id], count=len(chosen),
         changed=len(added) + len(removed),
     )  # fmt: skip
@@ -221,14 +222,14 @@ def rename_boundary_set(session: Session, slug: str, form: Mapping[str, str]) ->
     ).scalar_one()
     if not exists:
         raise NotFound()
-    name = _text(form, "name")
+    name = form_text(form, "name")
     if not 1 <= len(name) <= 200:
-        raise FormError({slug: "Enter a name of 1 to 200 characters."})
+        raise Invalid.of({slug: "Enter a name of 1 to 200 characters."})
     ids = list(
         session.execute(
             text("UPDATE boundary_set SET name = :n WHERE slug = :s RETURNING id"),
             {"n": name, "s": slug},
         ).scalars()
     )
-    _audit(session, "boundary_set.renamed", ids)
+    audit_admin(session, "boundary_set.renamed", ids)
     return name

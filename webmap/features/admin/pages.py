@@ -21,7 +21,8 @@ from webmap.access.policy import can, permission
 from webmap.features.admin import audit_page as audit_view
 from webmap.features.admin import directory
 from webmap.features.admin import service as admin
-from webmap.infra.db import get_session
+from webmap.infra.db import get_session, unit_of_work
+from webmap.infra.errors import Invalid, Refused
 from webmap.web.context import get_settings
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -71,7 +72,7 @@ def _users_page(
     filter_errors: dict[str, str] = {}
     try:
         listing = admin.list_users(db, current_user, scope, request.args.get("agency"))
-    except admin.FormError as exc:
+    except Invalid as exc:
         filter_errors = exc.fields
         listing = admin.list_users(db, current_user, scope)
     page = render_template(
@@ -89,17 +90,19 @@ def _users_page(
 
 @bp.get("/users")
 @permission("user", "read")
+@unit_of_work
 def users(scope: frozenset[str]) -> tuple[str, int]:
     return _users_page(scope)
 
 
 @bp.post("/users")
 @permission("user", "manage")
+@unit_of_work
 def users_create(scope: frozenset[str]) -> Any:
     form = {k: request.form.get(k, "") for k in ("display_name", "email", "role", "agency_id")}
     try:
         new_id = admin.create_user(get_session(), current_user, scope, request.form)
-    except admin.FormError as exc:
+    except Invalid as exc:
         return _users_page(scope, form, exc.fields)
     flash(f"Account created for {form['display_name'].strip()}.", "success")
     return redirect(url_for("admin.user_detail", user_id=new_id))
@@ -107,6 +110,7 @@ def users_create(scope: frozenset[str]) -> Any:
 
 @bp.get("/users/<user_id>")
 @permission("user", "read")
+@unit_of_work
 def user_detail(user_id: str, scope: frozenset[str]) -> str:
     target = admin.get_user(get_session(), current_user, scope, user_id)
     live = user_sessions.live(get_session(), uuid.UUID(target["id"]), get_settings())
@@ -116,31 +120,35 @@ def user_detail(user_id: str, scope: frozenset[str]) -> str:
 def _change(user_id: str, scope: frozenset[str], change: str) -> Response:
     try:
         flash(admin.change_user(get_session(), current_user, scope, user_id, change), "success")
-    except admin.Refused as exc:
+    except Refused as exc:
         flash(str(exc), "error")
     return redirect(url_for("admin.user_detail", user_id=user_id))
 
 
 @bp.post("/users/<user_id>/disable")
 @permission("user", "manage")
+@unit_of_work
 def user_disable(user_id: str, scope: frozenset[str]) -> Response:
     return _change(user_id, scope, "disable")
 
 
 @bp.post("/users/<user_id>/enable")
 @permission("user", "manage")
+@unit_of_work
 def user_enable(user_id: str, scope: frozenset[str]) -> Response:
     return _change(user_id, scope, "enable")
 
 
 @bp.post("/users/<user_id>/reset-second-factor")
 @permission("user", "manage")
+@unit_of_work
 def user_reset_second_factor(user_id: str, scope: frozenset[str]) -> Response:
     return _change(user_id, scope, "reset_second_factor")
 
 
 @bp.post("/users/<user_id>/end-sessions")
 @permission("user", "manage")
+@unit_of_work
 def user_end_sessions(user_id: str, scope: frozenset[str]) -> Response:
     return _change(user_id, scope, "end_sessions")
 
@@ -150,6 +158,7 @@ def user_end_sessions(user_id: str, scope: frozenset[str]) -> Response:
 
 @bp.route("/agencies", methods=["GET", "POST"])
 @permission("agency", "manage")
+@unit_of_work
 def agencies(scope: frozenset[str]) -> Any:
     form: dict[str, str] = {}
     errors: dict[str, str] = {}
@@ -157,7 +166,7 @@ def agencies(scope: frozenset[str]) -> Any:
         form = {k: request.form.get(k, "") for k in ("name", "slug", "kind")}
         try:
             directory.create_agency(get_session(), request.form)
-        except admin.FormError as exc:
+        except Invalid as exc:
             errors = exc.fields
         else:
             flash(f"Agency {form['name'].strip()} created.", "success")
@@ -192,6 +201,7 @@ def _panels_page(
 
 @bp.route("/panels", methods=["GET", "POST"])
 @permission("panel", "manage")
+@unit_of_work
 def panels(scope: frozenset[str]) -> Any:
     if request.method == "GET":
         return _panels_page()
@@ -199,7 +209,7 @@ def panels(scope: frozenset[str]) -> Any:
     form = {"name": request.form.get("name", ""), "kind": request.form.get("kind", "")}
     try:
         directory.create_panel(get_session(), request.form, members)
-    except admin.FormError as exc:
+    except Invalid as exc:
         return _panels_page({**form, "members": members}, exc.fields), 400
     flash(f"Panel {form['name'].strip()} created.", "success")
     return redirect(url_for("admin.panels"))
@@ -207,10 +217,11 @@ def panels(scope: frozenset[str]) -> Any:
 
 @bp.post("/panels/<panel_id>")
 @permission("panel", "manage")
+@unit_of_work
 def panel_update(panel_id: str, scope: frozenset[str]) -> Any:
     try:
         name = directory.set_panel_members(get_session(), panel_id, request.form.getlist("members"))
-    except admin.FormError as exc:
+    except Invalid as exc:
         return _panels_page(panel_errors={panel_id: exc.fields["members"]}), 400
     flash(f"Members of {name} saved.", "success")
     return redirect(url_for("admin.panels"))
@@ -231,16 +242,18 @@ def _boundary_sets_page(
 
 @bp.get("/boundary-sets")
 @permission("boundary_set", "manage")
+@unit_of_work
 def boundary_sets(scope: frozenset[str]) -> str:
     return _boundary_sets_page()
 
 
 @bp.post("/boundary-sets/<slug>")
 @permission("boundary_set", "manage")
+@unit_of_work
 def boundary_set_update(slug: str, scope: frozenset[str]) -> Any:
     try:
         name = directory.rename_boundary_set(get_session(), slug, request.form)
-    except admin.FormError as exc:
+    except Invalid as exc:
         return _boundary_sets_page({slug: request.form.get("name", "")}, exc.fields), 400
     flash(f"Boundary set renamed to {name}.", "success")
     return redirect(url_for("admin.boundary_sets"))
@@ -251,13 +264,14 @@ def boundary_set_update(slug: str, scope: frozenset[str]) -> Any:
 
 @bp.get("/audit")
 @permission("audit", "read")
+@unit_of_work
 def audit(scope: frozenset[str]) -> Any:
     db = get_session()
     options = audit_view.filter_options(db)
     raw = {k: v for k in audit_view.FILTERS if (v := request.args.get(k, "").strip())}
     try:
         query = audit_view.parse_query(request.args)
-    except admin.FormError as exc:
+    except Invalid as exc:
         page = render_template(
             "admin/audit.html", filters=raw, errors=exc.fields, result=None, **options
         )

@@ -4,61 +4,31 @@ boundary sets. (The audit trail page is in :mod:`webmap.features.admin.audit_pag
 Row-level security already limits what each admin can see and change; the policy scope is
 checked here as well, and anything outside it is answered exactly like something that does
 not exist (``NotFound``, the same HTML 404 as a missing page). Every change is audited in the
-same transaction, then committed. Bad input raises :class:`FormError` naming the field, before
-anything is written.
+same transaction. Bad input raises :class:`~webmap.infra.errors.Invalid` naming the field,
+before anything is written.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy import RowMapping, text
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import NotFound
 
 from webmap.access import user_sessions
 from webmap.access.policy import ANY, relation
 from webmap.access.session import CurrentUser
 from webmap.features.admin import users
 from webmap.infra import audit
+from webmap.infra.errors import Invalid, NotFound, Refused
+from webmap.infra.values import form_text, parse_uuid, utc_minute
 from webmap.models import USER_ROLES
 
 #: "panel_chair" → "Panel chair", "system_admin" → "System admin", …
 ROLE_LABELS: Final = {r: r.replace("_", " ").capitalize() for r in USER_ROLES}
 PANEL_KINDS: Final = {"mace": "MACE", "ldsm": "LDSM"}
-_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-
-
-class FormError(ValueError):
-    """Bad input, with the problem per field (shown beside each field)."""
-
-    def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
-        self.fields = fields
-
-
-class Refused(ValueError):
-    """A change the admin may not make (shown as a message, not beside a field)."""
-
-
-def parse_uuid(raw: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(raw))
-    except ValueError:
-        return None
-
-
-def utc_minute(at: datetime | None) -> str:
-    """ISO 8601 to the minute, in UTC: ``2026-11-26T11:14Z``."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ") if at else ""
-
-
-def _text(form: Mapping[str, str], name: str) -> str:
-    return (form.get(name) or "").strip()
 
 
 # -- agencies in scope ---------------------------------------------------------------------
@@ -103,17 +73,16 @@ def _user_view(row: RowMapping) -> dict[str, Any]:
     }
 
 
-def _audit(
+def audit_admin(
     session: Session, action: str, ids: Sequence[Any], subject: Any = None, **details: Any
 ) -> None:
-    """Audit an admin action (object type = the action's prefix) and commit. Details carry
-    counts and roles only: never an e-mail address, a password or a name."""
+    """Audit an admin action (object type = the action's prefix) in the caller's transaction.
+    Details carry counts and roles only: never an e-mail address, a password or a name."""
     kind = action.partition(".")[0]
     audit.record(
         session, action, object_type=kind, object_ids=ids, subject_agency_id=subject,
         details=details,
     )  # fmt: skip
-    session.commit()
 
 
 def list_users(
@@ -126,7 +95,7 @@ def list_users(
     if agency_filter:
         chosen = parse_uuid(agency_filter)
         if chosen is None or chosen not in allowed:
-            raise FormError({"agency": "Choose an agency from the list."})
+            raise Invalid.of({"agency": "Choose an agency from the list."})
     rows = (
         session.execute(
             text(
@@ -142,7 +111,7 @@ def list_users(
     shown = [_user_view(r) for r in rows]
     subject = chosen or (user.agency_id if len(allowed) == 1 else None)
     filters = ["agency"] if chosen else []
-    _audit(
+    audit_admin(
         session, "user.list", [u["id"] for u in shown], subject, count=len(shown), filters=filters
     )
     return {"users": shown, "agencies": agencies, "agency_filter": str(chosen or "")}
@@ -172,7 +141,7 @@ def get_user(
     session: Session, user: CurrentUser, scope: frozenset[str], raw_id: str
 ) -> dict[str, Any]:
     target = _target(session, user, scope, raw_id)
-    _audit(session, "user.read", [target["id"]], target["agency_id"])
+    audit_admin(session, "user.read", [target["id"]], target["agency_id"])
     target["is_self"] = target["id"] == str(user.id)
     target["locked_reason"] = may_change(user, target)
     return target
@@ -183,19 +152,19 @@ def create_user(
 ) -> uuid.UUID:
     """Create an account from the form; audited as ``user.created`` (no e-mail, no password)."""
     problems: dict[str, str] = {}
-    role = _text(form, "role")
+    role = form_text(form, "role")
     if role not in assignable_roles(user):
         problems["role"] = "Choose a role from the list."
     allowed = [a["id"] for a in agencies_in_scope(session, user, scope)]
     # One agency in scope (an agency admin): that one. Otherwise the admin must choose.
-    raw_agency = _text(form, "agency_id") or (str(allowed[0]) if len(allowed) == 1 else "")
+    raw_agency = form_text(form, "agency_id") or (str(allowed[0]) if len(allowed) == 1 else "")
     agency_id = parse_uuid(raw_agency)
     if agency_id is None or agency_id not in allowed:
         problems["agency_id"] = "Choose an agency from the list."
     new = users.NewUser(
         agency_id=agency_id or user.agency_id,
-        email=_text(form, "email"),
-        display_name=_text(form, "display_name"),
+        email=form_text(form, "email"),
+        display_name=form_text(form, "display_name"),
         role=role if role in USER_ROLES else "practitioner",
         password=form.get("password") or "",
     )
@@ -204,13 +173,13 @@ def create_user(
     except users.UserError as exc:
         problems = {**_user_messages(exc.fields), **problems}
     if problems:
-        raise FormError(problems)
+        raise Invalid.of(problems)
     try:
         new_id = users.create_user(session, new)
     except users.UserError as exc:
         session.rollback()
-        raise FormError(_user_messages(exc.fields)) from None
-    _audit(session, "user.created", [new_id], new.agency_id, role=new.role)
+        raise Invalid.of(_user_messages(exc.fields)) from None
+    audit_admin(session, "user.created", [new_id], new.agency_id, role=new.role)
     return new_id
 
 
@@ -262,7 +231,9 @@ def change_user(
     target_id = uuid.UUID(target["id"])
     if change == "end_sessions":
         ended = user_sessions.end(session, target_id, user_sessions.ENDED_BY_ADMIN)
-        _audit(session, action, [target_id], target["agency_id"], count=len(ended), via="admin")
+        audit_admin(
+            session, action, [target_id], target["agency_id"], count=len(ended), via="admin"
+        )
         return message.format(name=target["display_name"])
     if change == "reset_second_factor":
         done = users.reset_second_factor(session, target_id)
@@ -271,5 +242,5 @@ def change_user(
     if not done:  # RLS refused the update: report it, never pretend
         session.rollback()
         raise Refused("That account could not be changed.")
-    _audit(session, action, [target_id], target["agency_id"])
+    audit_admin(session, action, [target_id], target["agency_id"])
     return message.format(name=target["display_name"])

@@ -11,8 +11,8 @@ from webmap.access.policy import permission
 from webmap.features.layers import queries as layers
 from webmap.features.layers.tiles import cell_tile
 from webmap.infra import audit
-from webmap.infra.db import get_session
-from webmap.web.errors import ApiError
+from webmap.infra.db import get_session, unit_of_work
+from webmap.infra.errors import Invalid, NotFound
 
 bp = Blueprint("layers", __name__)
 GEOJSON = "application/geo+json"
@@ -38,7 +38,6 @@ def _answer(
             )
         },
     )
-    db.commit()
     body = {
         **body,
         "layer": name,
@@ -53,6 +52,7 @@ def _answer(
 
 @bp.get("/api/v1/layers/counts")
 @permission("layer", "read")
+@unit_of_work
 def counts(scope: frozenset[str]) -> Response:
     """Observations per cell over the months asked for (default: the latest month)."""
     q = _query()
@@ -63,6 +63,7 @@ def counts(scope: frozenset[str]) -> Response:
 
 @bp.get("/api/v1/layers/series")
 @permission("layer", "read")
+@unit_of_work
 def series(scope: frozenset[str]) -> Response:
     """Monthly counts of every non-empty cell (default: the last 12 months)."""
     q = _query(12)
@@ -71,6 +72,7 @@ def series(scope: frozenset[str]) -> Response:
 
 @bp.get("/api/v1/layers/change")
 @permission("layer", "read")
+@unit_of_work
 def change(scope: frozenset[str]) -> Response:
     """This period against the one before it, per cell, with percent change."""
     q = _query()
@@ -79,6 +81,7 @@ def change(scope: frozenset[str]) -> Response:
 
 @bp.get("/api/v1/layers/emerging")
 @permission("layer", "read")
+@unit_of_work
 def emerging(scope: frozenset[str]) -> Response:
     """Emerging hot spot classes per cell (default: the last 12 months)."""
     q = _query(12)
@@ -87,17 +90,19 @@ def emerging(scope: frozenset[str]) -> Response:
 
 @bp.get("/api/v1/layers/areas/<slug>")
 @permission("layer", "read")
+@unit_of_work
 def areas(slug: str, scope: frozenset[str]) -> Response:
     """Counts per area of a boundary set: sums of the cells assigned to each area."""
     q = _query()
     body = layers.area_counts(get_session(), current_user.agency_id, q, slug)
     if body is None:
-        raise ApiError(404, "not_found", f"No boundary set called '{slug}'.")
+        raise NotFound(f"No boundary set called '{slug}'.")
     return _answer(f"areas:{slug}", q, body, GEOJSON)
 
 
 @bp.get("/api/v1/layers/heatmap")
 @permission("layer", "read")
+@unit_of_work
 def heatmap(scope: frozenset[str]) -> Response:
     """A kernel density surface of the period's observations, in classes (server-side)."""
     from webmap.features.layers.heatmap import heatmap_json
@@ -107,9 +112,7 @@ def heatmap(scope: frozenset[str]) -> Response:
     q = _query()
     bandwidth = request.args.get("bandwidth", "400")
     if not bandwidth.isdigit() or not 100 <= int(bandwidth) <= 2000:
-        raise ApiError(
-            422, "invalid", "bandwidth: metres, 100 to 2000", {"bandwidth": "metres, 100 to 2000"}
-        )
+        raise Invalid("bandwidth: metres, 100 to 2000", {"bandwidth": "metres, 100 to 2000"})
     body = heatmap_json(
         get_session(),
         current_user.agency_id,
@@ -123,6 +126,7 @@ def heatmap(scope: frozenset[str]) -> Response:
 
 @bp.get("/api/v1/layers/top-contexts")
 @permission("layer", "read")
+@unit_of_work
 def top_contexts(scope: frozenset[str]) -> Response:
     """Contexts ranked by observations in the period, and by change."""
     q = _query()
@@ -135,12 +139,13 @@ def top_contexts(scope: frozenset[str]) -> Response:
 
 @bp.get("/tiles/<layer>/<int:z>/<int:x>/<int:y>.mvt")
 @permission("layer", "read")
+@unit_of_work
 def tile(layer: str, z: int, x: int, y: int, scope: frozenset[str]) -> Response:
     """A Mapbox Vector Tile of the cell counts (layer 'counts')."""
     if layer != "counts":
-        raise ApiError(404, "not_found", f"No tile layer called '{layer}'.")
+        raise NotFound(f"No tile layer called '{layer}'.")
     if not (0 <= z <= 20 and 0 <= x < 2**z and 0 <= y < 2**z):
-        raise ApiError(404, "not_found", "No such tile.")
+        raise NotFound("No such tile.")
     q = _query()
     body, res = cell_tile(get_session(), current_user.agency_id, q, z, x, y)
     # Tiles are not audited one by one (a map view fetches dozens); the layer read is.

@@ -17,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from webmap.access.policy import can, permission
-from webmap.infra.db import get_session
+from webmap.infra.db import get_session, unit_of_work
 
 bp = Blueprint("panel", __name__)
 
@@ -79,6 +79,7 @@ def _shared() -> dict[str, Any] | None:
 
 @bp.get("/panel")
 @permission("layer", "read")
+@unit_of_work
 def panel(scope: frozenset[str]) -> str:
     """The panel page: a month slider over the trend layers, the legend and what changed; and
     partners' shared layers summed by two boundary sets side by side."""
@@ -94,6 +95,7 @@ def panel(scope: frozenset[str]) -> str:
 
 @bp.get("/panel/print")
 @permission("layer", "read")
+@unit_of_work
 def print_view(scope: frozenset[str]) -> str:
     """The meeting pack: the map at one month, its legend, what changed, the top contexts."""
     return render_template(

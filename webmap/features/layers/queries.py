@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from spatial.cells import cell_area_km2
 from spatial.trends import emerging_hotspots, percent_change_array
-from webmap.web.errors import ApiError
+from webmap.infra.errors import DomainError, Invalid
 
 RESOLUTIONS = (7, 8, 9)
 
@@ -44,8 +44,8 @@ MAX_MONTHS = 60
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-def _invalid(name: str, problem: str) -> ApiError:
-    return ApiError(422, "invalid", f"{name}: {problem}", {name: problem})
+def _invalid(name: str, problem: str) -> DomainError:
+    return Invalid(f"{name}: {problem}", {name: problem})
 
 
 def _month(raw: str | None, name: str) -> date | None:
@@ -90,7 +90,7 @@ def parse_query(
 ) -> LayerQuery:
     res_raw = args.get("res", "8")
     if res_raw not in {"7", "8", "9"}:
-        raise ApiError(422, "invalid", "res: must be 7, 8 or 9", {"res": "must be 7, 8 or 9"})
+        raise Invalid("res: must be 7, 8 or 9", {"res": "must be 7, 8 or 9"})
     to_name = "to" if args.get("to") else "month"
     from_name = "from" if args.get("from") else "month"
     month_to = _month(args.get(to_name), to_name) or latest_month(session, agency)
@@ -223,9 +223,7 @@ def emerging_json(session: Session, agency: uuid.UUID, q: LayerQuery) -> dict[st
     """Emerging hot spot classes per cell over the query's months (12 or more)."""
     months, cells, counts = series(session, agency, q)
     if len(months) < 3:
-        raise ApiError(
-            422,
-            "invalid",
+        raise Invalid(
             "from: trends need at least 3 months (12 or more is better)",
             {"from": "trends need at least 3 months"},
         )

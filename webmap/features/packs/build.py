@@ -38,9 +38,9 @@ from webmap.features.packs.render import render_html, render_pdf
 from webmap.features.reference import queries as geodata
 from webmap.features.sharing import output as share_output
 from webmap.features.sharing.output import Publication
+from webmap.infra.errors import DomainError, Invalid
 from webmap.models.packs import BriefingPack
 from webmap.models.sharing import Share
-from webmap.web.errors import ApiError
 
 VENDOR_DIR: Final = REPO_ROOT / "static" / "vendor"
 #: Which context kind each pack field holds.
@@ -55,8 +55,8 @@ _MONTHS: Final = (
 )  # fmt: skip
 
 
-def invalid(field: str, problem: str) -> ApiError:
-    return ApiError(422, "invalid", f"{field}: {problem}", {field: problem})
+def invalid(field: str, problem: str) -> DomainError:
+    return Invalid(f"{field}: {problem}", {field: problem})
 
 
 def reference(share_id: uuid.UUID | str) -> str:
@@ -318,5 +318,5 @@ def render_checked(content: PackContent, pub: Publication, forbidden: set[str]) 
             f" ({'; '.join(problems)}). If a forbidden string is in the pack's own wording,"
             " change the wording and make the pack again."
         )
-        raise ApiError(422, "invalid", f"inspection: {message}", {"inspection": message})
+        raise Invalid(f"inspection: {message}", {"inspection": message})
     return Rendered(pdf, html)

@@ -15,8 +15,8 @@ from flask import Blueprint
 from webmap.features.packs import service as packs
 from webmap.features.packs.pages import file_response, gone
 from webmap.features.sharing.link import _checked
-from webmap.infra.db import get_session
-from webmap.web.errors import ApiError
+from webmap.infra.db import get_session, unit_of_work
+from webmap.infra.errors import DomainError, Gone
 
 bp = Blueprint("pack_link", __name__, url_prefix="/s")
 
@@ -27,19 +27,20 @@ def _file(token: str, fmt: str) -> Any:
         session = get_session()
         pack = packs.pack_for_share(session, share_id)
         body = packs.download(session, pack, fmt, None)
-    except ApiError as exc:
-        if exc.status == 410:
+    except DomainError as exc:
+        if isinstance(exc, Gone):
             return gone(exc.message)
         raise
-    session.commit()
     return file_response(pack, fmt, body)
 
 
 @bp.get("/<token>/pack.pdf")
+@unit_of_work
 def pdf(token: str) -> Any:
     return _file(token, "pdf")
 
 
 @bp.get("/<token>/pack.html")
+@unit_of_work
 def html(token: str) -> Any:
     return _file(token, "html")

@@ -33,9 +33,10 @@ from webmap.features.packs.build import build_content, period_label, place_optio
 from webmap.features.packs.inspect import render_page_png
 from webmap.features.packs.mapimage import render_map_png
 from webmap.features.sharing import service as sharing
-from webmap.infra.db import get_session, side_sessions
+from webmap.infra.db import get_session, side_sessions, unit_of_work
+from webmap.infra.errors import DomainError, Gone
 from webmap.models.packs import BriefingPack
-from webmap.web.errors import ApiError
+from webmap.web.errors import status_of
 
 bp = Blueprint("packs", __name__, url_prefix="/packs")
 
@@ -68,7 +69,7 @@ STATE_TEXT = {
 def _pack_or_404(pack_id: str) -> BriefingPack:
     try:
         return packs.get_pack(get_session(), pack_id)
-    except ApiError:
+    except DomainError:
         abort(404)
 
 
@@ -78,6 +79,7 @@ def _own(pack: BriefingPack) -> bool:
 
 @bp.get("")
 @permission("pack", "read")
+@unit_of_work
 def index(scope: frozenset[str]) -> str:
     session = get_session()
     return render_template(
@@ -170,6 +172,7 @@ def _form_data() -> dict[str, Any]:
 
 @bp.route("/new", methods=["GET", "POST"])
 @permission("pack", "create")
+@unit_of_work
 def new(scope: frozenset[str]) -> Any:
     session = get_session()
     options = _form_options(session)
@@ -179,8 +182,7 @@ def new(scope: frozenset[str]) -> Any:
         form = {**form, **_form_data()}
         try:
             pack = packs.create_pack(session, current_user, _form_data())
-            session.commit()
-        except ApiError as exc:
+        except DomainError as exc:
             session.rollback()
             errors = exc.fields or {"form": exc.message}
         else:
@@ -247,12 +249,14 @@ def _detail(pack: BriefingPack, errors: dict[str, str] | None = None, status: in
 
 @bp.get("/<pack_id>")
 @permission("pack", "read")
+@unit_of_work
 def detail(scope: frozenset[str], pack_id: str) -> Any:
     return _detail(_pack_or_404(pack_id))
 
 
 @bp.post("/<pack_id>/decision")
 @permission("pack", "approve")
+@unit_of_work
 def decision(scope: frozenset[str], pack_id: str) -> Any:
     approve = {"yes": True, "no": False}.get(request.form.get("approve", ""))
     return _change(pack_id, "decision", approve)
@@ -260,6 +264,7 @@ def decision(scope: frozenset[str], pack_id: str) -> Any:
 
 @bp.post("/<pack_id>/withdraw")
 @permission("pack", "withdraw")
+@unit_of_work
 def withdraw(scope: frozenset[str], pack_id: str) -> Any:
     return _change(pack_id, "withdraw", None)
 
@@ -285,10 +290,9 @@ def _change(pack_id: str, what: str, approve: bool | None) -> Any:
             message = "Pack approved: it passed its checks and is ready to download."
             if not approve:
                 message = "Pack rejected."
-        session.commit()
-    except ApiError as exc:
+    except DomainError as exc:
         session.rollback()
-        return _detail(_pack_or_404(pack_id), exc.fields or {"form": exc.message}, exc.status)
+        return _detail(_pack_or_404(pack_id), exc.fields or {"form": exc.message}, status_of(exc))
     flash(message, "success")
     return redirect(url_for("packs.detail", pack_id=pack_id))
 
@@ -311,28 +315,30 @@ def _download(pack_id: str, fmt: str) -> Any:
     pack = _pack_or_404(pack_id)
     try:
         body = packs.download(session, pack, fmt, current_user)
-    except ApiError as exc:
-        if exc.status == 410:
+    except DomainError as exc:
+        if isinstance(exc, Gone):
             return gone(exc.message)
         raise
-    session.commit()
     return file_response(pack, fmt, body)
 
 
 @bp.get("/<pack_id>/pack.pdf")
 @permission("pack", "read")
+@unit_of_work
 def pdf(scope: frozenset[str], pack_id: str) -> Any:
     return _download(pack_id, "pdf")
 
 
 @bp.get("/<pack_id>/pack.html")
 @permission("pack", "read")
+@unit_of_work
 def html(scope: frozenset[str], pack_id: str) -> Any:
     return _download(pack_id, "html")
 
 
 @bp.get("/<pack_id>/preview.png")
 @permission("pack", "read")
+@unit_of_work
 def preview(scope: frozenset[str], pack_id: str) -> Response:
     """Page 1 of the approved PDF; before approval, the map as it would be drawn now."""
     session = get_session()
@@ -355,6 +361,7 @@ def preview(scope: frozenset[str], pack_id: str) -> Response:
 
 @bp.route("/texts", methods=["GET", "POST"])
 @permission("pack_text", "edit")
+@unit_of_work
 def texts(scope: frozenset[str]) -> Any:
     session = get_session()
     area = request.values.get("area", "")
@@ -363,8 +370,7 @@ def texts(scope: frozenset[str]) -> Any:
         data = {k: request.form.get(k, "").strip() for k in ("signs", "how_to_report")}
         try:
             pack_texts.save_texts(session, current_user, {**data, "area": area or None})
-            session.commit()
-        except ApiError as exc:
+        except DomainError as exc:
             session.rollback()
             errors = exc.fields or {"form": exc.message}
         else:

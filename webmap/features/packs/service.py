@@ -33,10 +33,10 @@ from webmap.features.packs.build import (
 )
 from webmap.features.sharing import service as sharing
 from webmap.infra import audit
+from webmap.infra.errors import Conflict, DomainError, Gone, Invalid, NotFound
 from webmap.infra.validation import validated
 from webmap.models.packs import BriefingPack
 from webmap.models.sharing import Share
-from webmap.web.errors import ApiError
 
 Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 Text = Annotated[str, Field(min_length=20, max_length=4000)]
@@ -134,13 +134,13 @@ TOO_SHORT = {
 def _validated(data: dict[str, Any]) -> PackIn:
     try:
         return validated(PackIn, data)
-    except ApiError as exc:
+    except DomainError as exc:
         fields = {
             k: TOO_SHORT[k] if k in TOO_SHORT and "at least" in v else v
             for k, v in (exc.fields or {}).items()
         }
         first = next(iter(fields))
-        raise ApiError(422, "invalid", f"{first}: {fields[first]}", fields) from None
+        raise Invalid(f"{first}: {fields[first]}", fields) from None
 
 
 def create_pack(session: Session, user: Any, data: dict[str, Any]) -> BriefingPack:
@@ -169,12 +169,9 @@ def create_pack(session: Session, user: Any, data: dict[str, Any]) -> BriefingPa
     }
     try:
         share = sharing.create_share(session, user, validated(sharing.ShareIn, share_data))
-    except ApiError as exc:  # name the pack's fields, not the share's
+    except DomainError as exc:  # name the pack's fields, not the share's
         rename = {"recipient_agencies": "recipient_agency", "expires_on": "review_on"}
-        fields = {rename.get(k, k): v for k, v in (exc.fields or {}).items()}
-        first = next(iter(fields), "form")
-        message = f"{first}: {fields.get(first, exc.message)}"
-        raise ApiError(exc.status, exc.code, message, fields) from None
+        raise exc.renamed(rename) from None
     pack = BriefingPack(
         id=uuid.uuid4(),
         share_id=share.id,
@@ -211,17 +208,17 @@ def get_pack(session: Session, pack_id: str) -> BriefingPack:
     try:
         key = uuid.UUID(str(pack_id))
     except ValueError:
-        raise ApiError(404, "not_found", "No such briefing pack.") from None
+        raise NotFound("No such briefing pack.") from None
     pack = session.get(BriefingPack, key)
     if pack is None:
-        raise ApiError(404, "not_found", "No such briefing pack.")
+        raise NotFound("No such briefing pack.")
     return pack
 
 
 def own_pack(session: Session, pack_id: str, user: Any) -> BriefingPack:
     pack = get_pack(session, pack_id)
     if str(pack.agency_id) != str(user.agency_id):
-        raise ApiError(404, "not_found", "No such briefing pack.")
+        raise NotFound("No such briefing pack.")
     return pack
 
 
@@ -342,14 +339,14 @@ def download(session: Session, pack: BriefingPack, fmt: str, user: Any | None) -
     agency, once past its review date); audited as ``pack.download`` (the caller commits).
     ``user`` is None for the bearer of an external link."""
     if fmt not in FORMATS:
-        raise ApiError(404, "not_found", "No such format (pdf or html).")
+        raise NotFound("No such format (pdf or html).")
     if pack.status == "withdrawn":
-        raise ApiError(410, "gone", "This briefing pack has been withdrawn.")
+        raise Gone("This briefing pack has been withdrawn.")
     if pack.status != "approved" or pack.pdf is None or pack.html is None:
-        raise ApiError(409, "conflict", "This briefing pack has not been approved yet.")
+        raise Conflict("This briefing pack has not been approved yet.")
     own = user is not None and str(pack.agency_id) == str(user.agency_id)
     if not own and state(pack) == "expired":
-        raise ApiError(410, "gone", "This briefing pack is past its review date.")
+        raise Gone("This briefing pack is past its review date.")
     body = pack.pdf if fmt == "pdf" else pack.html.encode()
     details: dict[str, Any] = {"format": fmt, **({"via": "link"} if user is None else {})}
     _audit(session, "pack.download", pack, details=details)
@@ -362,5 +359,5 @@ def pack_for_share(session: Session, share_id: str) -> BriefingPack:
         select(BriefingPack).where(BriefingPack.share_id == uuid.UUID(share_id))
     ).first()
     if pack is None:
-        raise ApiError(404, "not_found", "No such briefing pack.")
+        raise NotFound("No such briefing pack.")
     return pack

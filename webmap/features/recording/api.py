@@ -30,11 +30,11 @@ from webmap.features.recording.schemas import (
     SightingIn,
     VehicleIn,
 )
-from webmap.infra.db import get_session
+from webmap.infra.db import get_session, unit_of_work
+from webmap.infra.errors import Invalid, PreconditionRequired
 from webmap.infra.idempotency import create_once
 from webmap.infra.validation import validated
 from webmap.web.context import get_settings
-from webmap.web.errors import ApiError, error_body
 
 bp = Blueprint("records", __name__, url_prefix="/api/v1")
 GEOJSON = "application/geo+json"
@@ -46,9 +46,7 @@ def json_object() -> dict[str, Any]:
     """The request's JSON body, which must be an object, else a 422."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise ApiError(
-            422,
-            "invalid",
+        raise Invalid(
             "The body must be a JSON object (Content-Type: application/json).",
             {"body": "must be a JSON object"},
         )
@@ -63,14 +61,10 @@ def parse_body(model: type[M]) -> M:
 def expected_version() -> int:
     raw = request.headers.get("If-Match")
     if raw is None:
-        raise ApiError(
-            428, "version_required", "Send If-Match with the version you last read (its ETag)."
-        )
+        raise PreconditionRequired("Send If-Match with the version you last read (its ETag).")
     match = _ETAG.match(raw.strip())
     if not match:
-        raise ApiError(
-            422,
-            "invalid",
+        raise Invalid(
             'If-Match must be a version number such as "3".',
             {"If-Match": "must be a version number"},
         )
@@ -94,6 +88,7 @@ def _repair() -> bool:
 
 @bp.get("/categories")
 @permission("reference", "read")
+@unit_of_work
 def categories(scope: frozenset[str]) -> Response:
     rows = get_session().execute(
         text("SELECT code, label FROM category WHERE active ORDER BY sort, label")
@@ -103,6 +98,7 @@ def categories(scope: frozenset[str]) -> Response:
 
 @bp.get("/place-features")
 @permission("reference", "read")
+@unit_of_work
 def place_features(scope: frozenset[str]) -> Response:
     rows = get_session().execute(
         text("SELECT code, label FROM place_feature WHERE active ORDER BY sort, label")
@@ -112,6 +108,7 @@ def place_features(scope: frozenset[str]) -> Response:
 
 @bp.get("/vocabulary")
 @permission("reference", "read")
+@unit_of_work
 def vocabulary(scope: frozenset[str]) -> Response:
     from spatial.vocabulary import (
         CONTEXT_KINDS,
@@ -138,6 +135,7 @@ def vocabulary(scope: frozenset[str]) -> Response:
 
 @bp.get("/observations")
 @permission("observation", "read")
+@unit_of_work
 def observations(scope: frozenset[str]) -> Response:
     f = records.parse_filters(request.args)
     return jsonify(records.list_observations(get_session(), current_user, f))
@@ -145,6 +143,7 @@ def observations(scope: frozenset[str]) -> Response:
 
 @bp.get("/sightings")
 @permission("observation", "read")
+@unit_of_work
 def sightings(scope: frozenset[str]) -> Response:
     f = records.parse_filters(request.args, sightings_only=True)
     return jsonify(records.list_observations(get_session(), current_user, f))
@@ -166,23 +165,16 @@ def _create_observation(data: ObservationIn | SightingIn) -> Response:
     return create_once(db, make)
 
 
-@bp.errorhandler(vehicles.MatchLimitReached)
-def _match_limit(exc: vehicles.MatchLimitReached) -> Response:
-    """The 429 of the match limit: the one error format, plus when to try again."""
-    resp = jsonify(error_body(exc.code, exc.message, exc.fields))
-    resp.status_code = exc.status
-    resp.headers["Retry-After"] = str(exc.retry_after)
-    return resp
-
-
 @bp.post("/observations")
 @permission("observation", "create")
+@unit_of_work
 def observation_create(scope: frozenset[str]) -> Response:
     return _create_observation(parse_body(ObservationIn))
 
 
 @bp.post("/sightings")
 @permission("observation", "create")
+@unit_of_work
 def sighting_create(scope: frozenset[str]) -> Response:
     data = parse_body(SightingIn)
     return _create_observation(data.model_copy(update={"category": "vehicle_of_interest"}))
@@ -190,6 +182,7 @@ def sighting_create(scope: frozenset[str]) -> Response:
 
 @bp.get("/observations/<observation_id>")
 @permission("observation", "read")
+@unit_of_work
 def observation(observation_id: str, scope: frozenset[str]) -> Response:
     return _feature(
         records.get_record(get_session(), current_user, "observation", observation_id, scope)
@@ -198,6 +191,7 @@ def observation(observation_id: str, scope: frozenset[str]) -> Response:
 
 @bp.patch("/observations/<observation_id>")
 @permission("observation", "update")
+@unit_of_work
 def observation_update(observation_id: str, scope: frozenset[str]) -> Response:
     return _changed(
         "observation",
@@ -217,12 +211,12 @@ def _changed(
     records.check_scope(db, current_user, object_type, raw_id, scope)
     object_id = change(db, expected_version())
     feature = records.FETCHERS[object_type](db, current_user.agency_id, object_id)
-    db.commit()
     return _feature(feature)
 
 
 @bp.post("/observations/<observation_id>/redact")
 @permission("observation", "moderate")
+@unit_of_work
 def observation_redact(observation_id: str, scope: frozenset[str]) -> Response:
     db = get_session()
     records.check_scope(db, current_user, "observation", observation_id, scope)
@@ -231,22 +225,22 @@ def observation_redact(observation_id: str, scope: frozenset[str]) -> Response:
         db, current_user, observation_id, version, parse_body(RedactIn).text
     )
     feature = records.fetch_observation(db, current_user.agency_id, object_id)
-    db.commit()
     return _feature(feature)
 
 
 @bp.get("/observations/<observation_id>/note-history")
 @permission("observation", "moderate")
+@unit_of_work
 def observation_note_history(observation_id: str, scope: frozenset[str]) -> Response:
     db = get_session()
     records.check_scope(db, current_user, "observation", observation_id, scope)
     notes = recording.note_history(db, current_user, observation_id)
-    db.commit()
     return jsonify({"notes": notes})
 
 
 @bp.get("/observations/<observation_id>/history")
 @permission("observation", "read")
+@unit_of_work
 def observation_history(observation_id: str, scope: frozenset[str]) -> Response:
     return _history("observation", observation_id, scope)
 
@@ -255,7 +249,6 @@ def _history(object_type: str, raw_id: str, scope: frozenset[str]) -> Response:
     db = get_session()
     records.check_scope(db, current_user, object_type, raw_id, scope)
     versions = recording.history(db, current_user, object_type, raw_id)
-    db.commit()
     return jsonify({"versions": versions})
 
 
@@ -266,12 +259,12 @@ def _delete(object_type: str, raw_id: str, scope: frozenset[str]) -> Response:
     recording.soft_delete(
         db, current_user, object_type, raw_id, version, parse_body(DeleteIn).reason
     )
-    db.commit()
     return jsonify({"id": raw_id, "deleted": True})
 
 
 @bp.delete("/observations/<observation_id>")
 @permission("observation", "delete")
+@unit_of_work
 def observation_delete(observation_id: str, scope: frozenset[str]) -> Response:
     return _delete("observation", observation_id, scope)
 
@@ -281,12 +274,14 @@ def observation_delete(observation_id: str, scope: frozenset[str]) -> Response:
 
 @bp.get("/contexts")
 @permission("context", "read")
+@unit_of_work
 def contexts(scope: frozenset[str]) -> Response:
     return Response(records.list_contexts(get_session(), current_user), mimetype=GEOJSON)
 
 
 @bp.post("/contexts")
 @permission("context", "create")
+@unit_of_work
 def context_create(scope: frozenset[str]) -> Response:
     db = get_session()
     data = parse_body(ContextIn)
@@ -300,12 +295,14 @@ def context_create(scope: frozenset[str]) -> Response:
 
 @bp.get("/contexts/<context_id>")
 @permission("context", "read")
+@unit_of_work
 def context(context_id: str, scope: frozenset[str]) -> Response:
     return _feature(records.get_record(get_session(), current_user, "context", context_id, scope))
 
 
 @bp.patch("/contexts/<context_id>")
 @permission("context", "update")
+@unit_of_work
 def context_update(context_id: str, scope: frozenset[str]) -> Response:
     return _changed(
         "context",
@@ -325,12 +322,14 @@ def context_update(context_id: str, scope: frozenset[str]) -> Response:
 
 @bp.delete("/contexts/<context_id>")
 @permission("context", "delete")
+@unit_of_work
 def context_delete(context_id: str, scope: frozenset[str]) -> Response:
     return _delete("context", context_id, scope)
 
 
 @bp.get("/contexts/<context_id>/history")
 @permission("context", "read")
+@unit_of_work
 def context_history(context_id: str, scope: frozenset[str]) -> Response:
     return _history("context", context_id, scope)
 
@@ -340,6 +339,7 @@ def context_history(context_id: str, scope: frozenset[str]) -> Response:
 
 @bp.get("/vehicles")
 @permission("vehicle", "read")
+@unit_of_work
 def vehicle_list(scope: frozenset[str]) -> Response:
     db = get_session()
     listed = records.list_vehicles(db, current_user)
@@ -351,6 +351,7 @@ def vehicle_list(scope: frozenset[str]) -> Response:
 
 @bp.post("/vehicles")
 @permission("vehicle", "create")
+@unit_of_work
 def vehicle_create(scope: frozenset[str]) -> Response:
     """Records a vehicle without a sighting: no match runs (save a sighting for that)."""
     db = get_session()
@@ -365,6 +366,7 @@ def vehicle_create(scope: frozenset[str]) -> Response:
 
 @bp.get("/vehicles/<vehicle_id>")
 @permission("vehicle", "read")
+@unit_of_work
 def vehicle(vehicle_id: str, scope: frozenset[str]) -> Response:
     """One vehicle, with who in other agencies has matched it and when."""
     db = get_session()

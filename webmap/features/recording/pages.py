@@ -16,8 +16,8 @@ from flask_login import current_user
 
 from webmap.access.policy import permission, rule
 from webmap.features.recording.queries import check_scope
-from webmap.infra.db import get_session
-from webmap.web.errors import ApiError
+from webmap.infra.db import get_session, unit_of_work
+from webmap.infra.errors import DomainError
 
 bp = Blueprint("recording", __name__)
 
@@ -43,18 +43,21 @@ def _urls() -> dict[str, str]:
 
 @bp.get("/record")
 @permission("observation", "create")
+@unit_of_work
 def record(scope: frozenset[str]) -> str:
     return render_template("recording/record.html", urls=_urls())
 
 
 @bp.get("/records")
 @permission("observation", "read")
+@unit_of_work
 def records(scope: frozenset[str]) -> str:
     return render_template("recording/records.html", urls=_urls())
 
 
 @bp.get("/records/<kind>/<record_id>")
 @permission("observation", "read")
+@unit_of_work
 def record_detail(kind: str, record_id: str, scope: frozenset[str]) -> str:
     if kind not in KINDS:
         abort(404)
@@ -66,7 +69,7 @@ def record_detail(kind: str, record_id: str, scope: frozenset[str]) -> str:
             scope if kind == "observation" else rule(kind, "read").relations(current_user.role)
         )
         check_scope(get_session(), current_user, kind, record_id, allowed)
-    except (ValueError, ApiError):
+    except (ValueError, DomainError):
         abort(404)
     return render_template(
         # A vehicle has no place, shape or edit form: its page is its fields and its matches.

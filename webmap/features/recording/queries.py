@@ -20,9 +20,9 @@ from spatial.vehicles import display_mark
 from webmap.access.policy import relation
 from webmap.access.session import CurrentUser
 from webmap.infra import audit
-from webmap.web.errors import ApiError
+from webmap.infra.errors import Invalid, NotFound
 
-NOT_FOUND = ApiError(404, "not_found", "There is no such record, or you cannot see it.")
+NOT_FOUND = NotFound("There is no such record, or you cannot see it.")
 MAX_PER_PAGE = 200
 
 
@@ -78,7 +78,7 @@ def parse_filters(args: Any, sightings_only: bool = False) -> Filters:
             per_page = int(raw)
     if problems:
         first = next(iter(problems))
-        raise ApiError(422, "invalid", f"{first}: {problems[first]}", problems)
+        raise Invalid(f"{first}: {problems[first]}", problems)
     return Filters(
         bbox,
         dates.get("from"),
@@ -197,7 +197,6 @@ def list_observations(session: Session, user: CurrentUser, f: Filters) -> dict[s
             ),
         },
     )
-    session.commit()
     return {
         "type": "FeatureCollection",
         "features": [_observation_json(r) for r in rows],
@@ -269,7 +268,6 @@ def list_contexts(session: Session, user: CurrentUser) -> str:
         subject_agency_id=user.agency_id,
         details={"count": len(ids)},
     )
-    session.commit()
     return str(body)
 
 
@@ -317,7 +315,6 @@ def list_vehicles(session: Session, user: CurrentUser) -> list[dict[str, Any]]:
         subject_agency_id=user.agency_id,
         details={"count": len(vehicles)},
     )
-    session.commit()
     return vehicles
 
 
@@ -337,5 +334,4 @@ def get_record(
         object_ids=[object_id],
         subject_agency_id=owner,
     )
-    session.commit()
     return body

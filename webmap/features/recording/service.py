@@ -23,7 +23,7 @@ from webmap.config import Settings
 from webmap.features.recording.queries import NOT_FOUND, parse_id
 from webmap.features.recording.schemas import CONTEXT_GEOMETRY, ContextFields, ObservationFields
 from webmap.infra import audit
-from webmap.web.errors import ApiError
+from webmap.infra.errors import Conflict, DomainError, Invalid
 
 REDACTED = "[redacted]"
 OBSERVATION_COLUMNS = (
@@ -49,8 +49,8 @@ CONTEXT_COLUMNS = (
 TABLES = {"observation": "observation", "context": "context", "vehicle": "vehicle"}
 
 
-def invalid(field: str, problem: str) -> ApiError:
-    return ApiError(422, "invalid", f"{field}: {problem}", {field: problem})
+def invalid(field: str, problem: str) -> DomainError:
+    return Invalid(f"{field}: {problem}", {field: problem})
 
 
 def _geometry(raw: Any, allowed: tuple[str, ...], settings: Settings, repair: bool) -> BaseGeometry:
@@ -167,11 +167,9 @@ def _update(
         ).scalar_one_or_none()
         if current is None:
             raise NOT_FOUND
-        raise ApiError(
-            409,
-            "conflict",
+        raise Conflict(
             f"This record changed since you read it (now version {current}, you had "
-            f"{expected}). Reload it and make your change again.",
+            f"{expected}). Reload it and make your change again."
         )
     return int(new_version)
 
@@ -187,7 +185,7 @@ def _apply_update(
 ) -> uuid.UUID:
     """The one way a record changes: version check, version row, audit entry."""
     if not changes:
-        raise ApiError(422, "invalid", "Nothing to change: send at least one field.")
+        raise Invalid("Nothing to change: send at least one field.")
     version = _update(session, TABLES[object_type], object_id, expected, changes)
     add_version(session, user, object_type, object_id, version, "updated", fields)
     audit.record(

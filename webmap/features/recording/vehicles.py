@@ -36,7 +36,7 @@ from webmap.features.recording.service import (
     invalid,
 )
 from webmap.infra import audit
-from webmap.web.errors import ApiError
+from webmap.infra.errors import TooMany
 
 WINDOW = timedelta(hours=1)
 #: First key of the transaction-level advisory lock that serialises one agency's match checks
@@ -46,22 +46,22 @@ _LOCK_CLASS = 0x7E41
 MAX_NOTICES = 100
 
 
-class MatchLimitReached(ApiError):
-    """429: too many marks matched in the hour; carries the seconds until one more is allowed."""
+class MatchLimitReached(TooMany):
+    """Too many marks matched in the hour; carries the seconds until one more is allowed."""
+
+    code = "match_limit_reached"
 
     def __init__(self, scope: str, limit: int, retry_after: int) -> None:
         setting = f"CSMAP_VEHICLE_MATCH_PER_{scope.upper()}_HOUR"
         who = "You have" if scope == "user" else "Your agency has"
         minutes = max(1, -(-retry_after // 60))
         super().__init__(
-            429,
-            "match_limit_reached",
             f"{who} checked {limit} registration marks against other agencies' records in the"
             f" last hour, the most allowed per {scope} ({setting}). Nothing was saved. Try again"
             f" in {minutes} minute{'s' if minutes != 1 else ''}.",
             {"limit": f"{setting}={limit}"},
+            retry_after=retry_after,
         )
-        self.retry_after = retry_after
 
 
 # -- vehicles -------------------------------------------------------------------------------

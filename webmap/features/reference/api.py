@@ -8,8 +8,8 @@ from flask import Blueprint, Response, jsonify
 
 from webmap.access.policy import permission
 from webmap.features.reference import queries as geodata
-from webmap.infra.db import get_session
-from webmap.web.errors import ApiError
+from webmap.infra.db import get_session, unit_of_work
+from webmap.infra.errors import Invalid, NotFound
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -23,12 +23,14 @@ def _geojson(body: str) -> Response:
 
 @bp.get("/basemap")
 @permission("reference", "read")
+@unit_of_work
 def basemap(scope: frozenset[str]) -> Response:
     return _geojson(geodata.basemap_geojson(get_session()))
 
 
 @bp.get("/openapi.json")
 @permission("reference", "read")
+@unit_of_work
 def openapi(scope: frozenset[str]) -> Response:
     """This document."""
     from flask import current_app
@@ -40,6 +42,7 @@ def openapi(scope: frozenset[str]) -> Response:
 
 @bp.get("/docs")
 @permission("reference", "read")
+@unit_of_work
 def docs(scope: frozenset[str]) -> str:
     """The API described for people, from the same document."""
     import json
@@ -54,33 +57,37 @@ def docs(scope: frozenset[str]) -> str:
 
 @bp.get("/boundary-sets")
 @permission("reference", "read")
+@unit_of_work
 def boundary_sets(scope: frozenset[str]) -> Response:
     return jsonify({"boundary_sets": geodata.list_boundary_sets(get_session())})
 
 
 @bp.get("/boundary-sets/<slug>/areas")
 @permission("reference", "read")
+@unit_of_work
 def boundary_set_areas(slug: str, scope: frozenset[str]) -> Response:
     body = geodata.boundary_set_areas_geojson(get_session(), slug)
     if body is None:
-        raise ApiError(404, "not_found", f"No boundary set called '{slug}'.")
+        raise NotFound(f"No boundary set called '{slug}'.")
     return _geojson(body)
 
 
 @bp.get("/reference/police-uk")
 @permission("reference", "read")
+@unit_of_work
 def police_uk(scope: frozenset[str]) -> Response:
     """data.police.uk street-level crimes imported as a reference layer (every agency)."""
     from flask import request
 
     month = request.args.get("month")
     if month is not None and not _MONTH.match(month):
-        raise ApiError(422, "invalid", "month: must be YYYY-MM", {"month": "must be YYYY-MM"})
+        raise Invalid("month: must be YYYY-MM", {"month": "must be YYYY-MM"})
     return _geojson(geodata.police_uk_geojson(get_session(), month))
 
 
 @bp.get("/areas")
 @permission("reference", "read")
+@unit_of_work
 def areas_at(scope: frozenset[str]) -> Response:
     """Every area of every current boundary set containing a point (as MapIt does)."""
     from flask import request
@@ -100,12 +107,12 @@ def areas_at(scope: frozenset[str]) -> Response:
             problems[name] = f"must be a number from {low} to {high}"
     if problems:
         first = next(iter(problems))
-        raise ApiError(422, "invalid", f"{first}: {problems[first]}", problems)
+        raise Invalid(f"{first}: {problems[first]}", problems)
     area = get_settings().service_area
     inside = area[0] <= values["lon"] <= area[2] and area[1] <= values["lat"] <= area[3]
     swapped = area[0] <= values["lat"] <= area[2] and area[1] <= values["lon"] <= area[3]
     if swapped and not inside:
-        raise ApiError(422, "invalid", "lon/lat look swapped", {"lon": "looks swapped with lat"})
+        raise Invalid("lon/lat look swapped", {"lon": "looks swapped with lat"})
     rows = get_session().execute(text(AREAS_AT), values).mappings()
     return jsonify(
         {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from webmap.access.policy import can, permission
+from webmap.infra.db import unit_of_work
 from webmap.web.context import get_settings
 
 bp = Blueprint("pages", __name__)
@@ -12,6 +13,7 @@ bp = Blueprint("pages", __name__)
 
 @bp.get("/")
 @permission("map", "view")
+@unit_of_work
 def map_page(scope: frozenset[str]) -> str:
     from flask_login import current_user
 

@@ -17,10 +17,10 @@ from webmap.features.recording.api import json_object
 from webmap.features.sharing import output as share_output
 from webmap.features.sharing import presenter as sharing_views
 from webmap.features.sharing import service as sharing
-from webmap.infra.db import get_session, side_sessions
+from webmap.infra.db import get_session, side_sessions, unit_of_work
+from webmap.infra.errors import Invalid, NotFound
 from webmap.infra.validation import validated
 from webmap.web.context import get_settings
-from webmap.web.errors import ApiError
 
 bp = Blueprint("shares_api", __name__, url_prefix="/api/v1")
 GEOJSON = "application/geo+json"
@@ -28,22 +28,24 @@ GEOJSON = "application/geo+json"
 
 @bp.get("/shares")
 @permission("share", "read")
+@unit_of_work
 def list_shares(scope: frozenset[str]) -> Response:
     return jsonify(sharing_views.overview(get_session(), current_user))
 
 
 @bp.post("/shares")
 @permission("share", "create")
+@unit_of_work
 def create(scope: frozenset[str]) -> tuple[Response, int]:
     session = get_session()
     share = sharing.create_share(session, current_user, validated(sharing.ShareIn, json_object()))
-    session.commit()
     body = sharing_views.summary(session, share, current_user)
     return jsonify(body), 201
 
 
 @bp.get("/shares/<share_id>")
 @permission("share", "read")
+@unit_of_work
 def terms(scope: frozenset[str], share_id: str) -> Response:
     session = get_session()
     share = sharing.get_share(session, share_id)
@@ -52,30 +54,31 @@ def terms(scope: frozenset[str], share_id: str) -> Response:
 
 @bp.post("/shares/<share_id>/decision")
 @permission("share", "approve")
+@unit_of_work
 def decision(scope: frozenset[str], share_id: str) -> Response:
     session = get_session()
     share = sharing_views.own_share(session, share_id, current_user)
     data = json_object()
     approve = data.get("approve")
     if not isinstance(approve, bool):
-        raise ApiError(422, "invalid", "approve: must be true or false", {"approve": "required"})
+        raise Invalid("approve: must be true or false", {"approve": "required"})
     sharing.decide(session, current_user, share, approve, str(data.get("note") or ""))
-    session.commit()
     return jsonify(sharing_views.summary(session, share, current_user))
 
 
 @bp.post("/shares/<share_id>/revoke")
 @permission("share", "revoke")
+@unit_of_work
 def revoke(scope: frozenset[str], share_id: str) -> Response:
     session = get_session()
     share = sharing_views.own_share(session, share_id, current_user)
     sharing.revoke(session, share, current_user, str(json_object().get("reason") or ""))
-    session.commit()
     return jsonify(sharing_views.summary(session, share, current_user))
 
 
 @bp.get("/shares/<share_id>/link")
 @permission("share", "approve")
+@unit_of_work
 def link(scope: frozenset[str], share_id: str) -> Response:
     session = get_session()
     share = sharing_views.own_share(session, share_id, current_user)
@@ -97,6 +100,7 @@ def _read(share_id: str, action: str | None, fmt: str | None = None) -> Any:
 
 @bp.get("/shares/<share_id>/layer")
 @permission("shared_layer", "read")
+@unit_of_work
 def layer(scope: frozenset[str], share_id: str) -> Response:
     resp = jsonify(share_output.layer_geojson(_read(share_id, "share.view")))
     resp.mimetype = GEOJSON
@@ -105,6 +109,7 @@ def layer(scope: frozenset[str], share_id: str) -> Response:
 
 @bp.get("/shares/<share_id>/areas/<slug>")
 @permission("shared_layer", "read")
+@unit_of_work
 def areas(scope: frozenset[str], share_id: str, slug: str) -> Response:
     pub = _read(share_id, "share.view")
     resp = jsonify(share_output.area_totals(get_session(), pub, slug))
@@ -114,6 +119,7 @@ def areas(scope: frozenset[str], share_id: str, slug: str) -> Response:
 
 @bp.get("/shares/<share_id>/heatmap")
 @permission("shared_layer", "read")
+@unit_of_work
 def heatmap(scope: frozenset[str], share_id: str) -> Response:
     """A kernel density surface of one published period (?period=, default the latest),
     computed on the server from the published cells' counts — never from points."""
@@ -137,20 +143,22 @@ def heatmap(scope: frozenset[str], share_id: str) -> Response:
 
 @bp.get("/shares/<share_id>/export.<fmt>")
 @permission("shared_layer", "export")
+@unit_of_work
 def export(scope: frozenset[str], share_id: str, fmt: str) -> Response:
     if fmt not in share_output.EXPORT_TYPES:
-        raise ApiError(404, "not_found", "No such export format (geojson, csv or gpkg).")
+        raise NotFound("No such export format (geojson, csv or gpkg).")
     return sharing_views.download(_read(share_id, "share.export", fmt), fmt)
 
 
 @bp.get("/shares/<share_id>/tiles/<int:z>/<int:x>/<int:y>.mvt")
 @permission("shared_layer", "read")
+@unit_of_work
 def tile(scope: frozenset[str], share_id: str, z: int, x: int, y: int) -> Response:
     """A vector tile of the share's published cells for one period (?period=, default the
     latest published), read from the ledger. Not audited tile by tile; the layer read is."""
     sharing_views.refuse_unknown(request.args, ("period",))
     if not (0 <= z <= 20 and 0 <= x < 2**z and 0 <= y < 2**z):
-        raise ApiError(404, "not_found", "No such tile.")
+        raise NotFound("No such tile.")
     session = get_session()
     share = sharing_views.live_share(session, share_id, current_user, side_sessions())
     period = share_output.tile_period(session, share, request.args.get("period"))

@@ -17,8 +17,9 @@ from webmap.features.sharing import output as share_output
 from webmap.features.sharing import presenter as sharing_views
 from webmap.features.sharing import service as sharing
 from webmap.features.sharing.output import Publication
-from webmap.infra.db import DbContext, get_session, set_request_context, side_sessions
-from webmap.web.errors import ApiError
+from webmap.infra.db import DbContext, get_session, set_request_context, side_sessions, unit_of_work
+from webmap.infra.errors import DomainError, Gone, Invalid, NotFound
+from webmap.web.responder import returns_json
 
 bp = Blueprint("share_link", __name__, url_prefix="/s")
 
@@ -33,7 +34,7 @@ def _checked(token: str) -> str:
     share = sharing.get_share(get_session(), share_id)
     sharing.require_live(share, None)
     if share.link_nonce != nonce:
-        raise ApiError(404, "not_found", "No such link.")
+        raise NotFound("No such link.")
     sharing_views.refuse_unknown(request.args)
     return share_id
 
@@ -46,19 +47,22 @@ def _publication(token: str, action: str, fmt: str | None = None) -> Publication
 
 
 @bp.get("/<token>")
+@unit_of_work
 def page(token: str) -> Any:
     try:
         pub = _publication(token, "share.view")
-    except ApiError as exc:
-        if exc.status == 410:
+    except DomainError as exc:
+        if isinstance(exc, Gone):
             return render_template("shares/gone.html", message=exc.message), 410
-        if exc.status == 422:
+        if isinstance(exc, Invalid):
             raise
         abort(404)
     return render_template("shares/link.html", pub=pub, token=token)
 
 
 @bp.get("/<token>/layer")
+@returns_json
+@unit_of_work
 def layer(token: str) -> Response:
     resp = jsonify(share_output.layer_geojson(_publication(token, "share.view")))
     resp.mimetype = "application/geo+json"
@@ -66,13 +70,17 @@ def layer(token: str) -> Response:
 
 
 @bp.get("/<token>/export.<fmt>")
+@returns_json
+@unit_of_work
 def export(token: str, fmt: str) -> Response:
     if fmt not in share_output.EXPORT_TYPES:
-        raise ApiError(404, "not_found", "No such export format (geojson, csv or gpkg).")
+        raise NotFound("No such export format (geojson, csv or gpkg).")
     return sharing_views.download(_publication(token, "share.export", fmt), fmt)
 
 
 @bp.get("/<token>/basemap")
+@returns_json
+@unit_of_work
 def basemap(token: str) -> Response:
     """The fictional town's base map, so the link's map can be read (reference data only)."""
     _checked(token)

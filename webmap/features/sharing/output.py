@@ -39,8 +39,8 @@ from webmap.features.layers.heatmap import density_geojson
 from webmap.features.layers.queries import add_months
 from webmap.features.sharing import publication
 from webmap.features.sharing.service import profile_from_json, share_profile
+from webmap.infra.errors import Invalid, NotFound
 from webmap.models.sharing import Share
-from webmap.web.errors import ApiError
 
 TIER_NAMES = {"B": "tier B (partner)", "C": "tier C (briefing)"}
 _MONTH_NAMES = [
@@ -210,9 +210,7 @@ def tile_period(session: Session, share: Share, asked: str | None) -> str:
     if asked is None:
         return periods[-1] if periods else ""
     if asked not in periods:
-        raise ApiError(
-            422, "invalid", "period: not a published period of this share", {"period": asked}
-        )
+        raise Invalid("period: not a published period of this share", {"period": asked})
     return asked
 
 
@@ -228,20 +226,13 @@ def heatmap(
     periods = [r.period for r in pub.releases]
     chosen = period or (periods[-1] if periods else "")
     if period is not None and period not in periods:
-        raise ApiError(
-            422, "invalid", "period: not a published period of this share", {"period": period}
-        )
+        raise Invalid("period: not a published period of this share", {"period": period})
     if not bandwidth.isdigit() or not 100 <= int(bandwidth) <= 2000:
-        raise ApiError(
-            422, "invalid", "bandwidth: metres, 100 to 2000", {"bandwidth": "metres, 100 to 2000"}
-        )
+        raise Invalid("bandwidth: metres, 100 to 2000", {"bandwidth": "metres, 100 to 2000"})
     cells = [c for c in pub.cells if c.period == chosen]
     if any(isinstance(c.count, str) for c in cells):
-        raise ApiError(
-            422,
-            "invalid",
-            "period: a banded share is shown by cells, not as a heatmap",
-            {"period": chosen},
+        raise Invalid(
+            "period: a banded share is shown by cells, not as a heatmap", {"period": chosen}
         )
     lons, lats, weights = heatmap_points(cells)
     body = density_geojson(lons, lats, weights, service_area, srid, float(bandwidth))
@@ -283,9 +274,7 @@ def area_totals(session: Session, pub: Publication, set_slug: str) -> dict[str, 
     the share covers only some cells.
     """
     if any(isinstance(c.count, str) for c in pub.cells):
-        raise ApiError(
-            422, "invalid", "set: a banded share shows cells, not boundary totals", {"set": ""}
-        )
+        raise Invalid("set: a banded share shows cells, not boundary totals", {"set": ""})
     rows = session.execute(
         text(
             "SELECT a.id, a.code, a.name, ST_AsGeoJSON(ST_SimplifyPreserveTopology(a.geom,"
@@ -302,7 +291,7 @@ def area_totals(session: Session, pub: Publication, set_slug: str) -> dict[str, 
         text("SELECT name FROM boundary_set WHERE slug = :s AND is_current"), {"s": set_slug}
     ).scalar_one_or_none()
     if name is None:
-        raise ApiError(404, "not_found", "No such boundary set.")
+        raise NotFound("No such boundary set.")
     assignment = {int(cell): str(area_id) for area_id, *_, cells, _ in rows for cell in cells}
     totals = boundary_totals(pub.cells, assignment)
     features = []
@@ -386,7 +375,7 @@ def export(pub: Publication, fmt: str) -> bytes:
         return out.getvalue().encode()
     if fmt == "gpkg":
         return _geopackage(pub)
-    raise ApiError(404, "not_found", "No such export format.")
+    raise NotFound("No such export format.")
 
 
 def _geopackage(pub: Publication) -> bytes:

@@ -23,9 +23,9 @@ from werkzeug.wrappers import Response
 from webmap.access.policy import can, permission
 from webmap.features.sharing import presenter as sharing_views
 from webmap.features.sharing import service as sharing
-from webmap.infra.db import get_session
+from webmap.infra.db import get_session, unit_of_work
+from webmap.infra.errors import DomainError
 from webmap.infra.validation import validated
-from webmap.web.errors import ApiError
 
 bp = Blueprint("shares", __name__, url_prefix="/shares")
 
@@ -109,6 +109,7 @@ def _terms_from_form() -> dict[str, Any]:
 
 @bp.get("")
 @permission("share", "read")
+@unit_of_work
 def index(scope: frozenset[str]) -> str:
     return render_template(
         "shares/index.html",
@@ -119,6 +120,7 @@ def index(scope: frozenset[str]) -> str:
 
 @bp.route("/new", methods=["GET", "POST"])
 @permission("share", "create")
+@unit_of_work
 def new(scope: frozenset[str]) -> Any:
     session = get_session()
     errors: dict[str, str] = {}
@@ -127,8 +129,7 @@ def new(scope: frozenset[str]) -> Any:
         form = _terms_from_form()
         try:
             share = sharing.create_share(session, current_user, validated(sharing.ShareIn, form))
-            session.commit()
-        except ApiError as exc:
+        except DomainError as exc:
             session.rollback()
             errors = exc.fields or {"form": exc.message}
         else:
@@ -145,11 +146,12 @@ def new(scope: frozenset[str]) -> Any:
 
 @bp.get("/<share_id>")
 @permission("share", "read")
+@unit_of_work
 def detail(scope: frozenset[str], share_id: str) -> Any:
     session = get_session()
     try:
         share = sharing.get_share(session, share_id)
-    except ApiError:
+    except DomainError:
         abort(404)
     body = sharing_views.summary(session, share, current_user)
     role = current_user.role
@@ -184,12 +186,14 @@ def detail(scope: frozenset[str], share_id: str) -> Any:
 
 @bp.post("/<share_id>/decision")
 @permission("share", "approve")
+@unit_of_work
 def decision(scope: frozenset[str], share_id: str) -> Response:
     return _change(share_id, "decision")
 
 
 @bp.post("/<share_id>/revoke")
 @permission("share", "revoke")
+@unit_of_work
 def revoke(scope: frozenset[str], share_id: str) -> Response:
     return _change(share_id, "revoke")
 
@@ -198,7 +202,7 @@ def _change(share_id: str, what: str) -> Response:
     session = get_session()
     try:
         share = sharing_views.own_share(session, share_id, current_user)
-    except ApiError:
+    except DomainError:
         abort(404)
     try:
         if what == "revoke":
@@ -208,9 +212,8 @@ def _change(share_id: str, what: str) -> Response:
             approve = request.form.get("approve") == "yes"
             sharing.decide(session, current_user, share, approve, request.form.get("note", ""))
             message = "Share approved." if approve else "Share rejected."
-        session.commit()
         flash(message, "success")
-    except ApiError as exc:
+    except DomainError as exc:
         session.rollback()
         flash(exc.message, "error")
     return redirect(url_for("shares.detail", share_id=share_id))

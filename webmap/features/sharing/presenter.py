@@ -17,8 +17,8 @@ from webmap.features.sharing import output as share_output
 from webmap.features.sharing import service as sharing
 from webmap.features.sharing.output import Publication
 from webmap.infra import audit
+from webmap.infra.errors import Invalid, NotFound
 from webmap.models.sharing import Share
-from webmap.web.errors import ApiError
 
 LAYER_LABELS = {
     "observations": "Observation counts per cell",
@@ -107,7 +107,7 @@ def own_share(session: Session, share_id: str, user: Any) -> Share:
     """A share of the user's own agency (to decide on, revoke or link), else 404."""
     share = sharing.get_share(session, share_id)
     if str(share.from_agency_id) != str(user.agency_id):
-        raise ApiError(404, "not_found", "No such share.")
+        raise NotFound("No such share.")
     return share
 
 
@@ -116,9 +116,7 @@ def refuse_unknown(args: Mapping[str, str], allowed: Iterable[str] = ()) -> None
     whole published cells and periods, so nothing may look as if it filtered them."""
     unknown = sorted(set(args) - set(allowed))
     if unknown:
-        raise ApiError(
-            422,
-            "invalid",
+        raise Invalid(
             f"{unknown[0]}: this shared output takes no such parameter",
             {name: "no such parameter" for name in unknown},
         )
@@ -167,7 +165,6 @@ def read_publication(
         subject_agency_id=share.from_agency_id,
         details=details,
     )
-    session.commit()
     return pub
 
 

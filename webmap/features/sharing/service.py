@@ -27,8 +27,8 @@ from spatial.redaction import FLOORS, ProfileError, TierProfile, tighten
 from spatial.redaction_profiles import LONDON
 from webmap.features.layers.queries import add_months
 from webmap.infra import audit
+from webmap.infra.errors import DomainError, Gone, Invalid, NotFound
 from webmap.models.sharing import Share
-from webmap.web.errors import ApiError
 
 LAYERS = ("observations", "contexts", "vehicles")
 #: A share lasts at most this long; renewing is a new decision.
@@ -68,8 +68,8 @@ class ShareIn(BaseModel):
         return value
 
 
-def _invalid(field: str, problem: str) -> ApiError:
-    return ApiError(422, "invalid", f"{field}: {problem}", {field: problem})
+def _invalid(field: str, problem: str) -> DomainError:
+    return Invalid(f"{field}: {problem}", {field: problem})
 
 
 # -- profiles -------------------------------------------------------------------------------
@@ -361,10 +361,10 @@ def get_share(session: Session, share_id: uuid.UUID | str) -> Share:
     try:
         key = uuid.UUID(str(share_id))
     except ValueError:
-        raise ApiError(404, "not_found", "No such share.") from None
+        raise NotFound("No such share.") from None
     share = session.get(Share, key)
     if share is None:
-        raise ApiError(404, "not_found", "No such share.")
+        raise NotFound("No such share.")
     return share
 
 
@@ -374,11 +374,11 @@ def require_live(share: Share, own_agency: str | None) -> None:
     if own_agency is not None and str(share.from_agency_id) == own_agency:
         return
     if share.revoked_at is not None:
-        raise ApiError(410, "gone", "This share has been revoked.")
+        raise Gone("This share has been revoked.")
     if share.expires_at <= datetime.now(UTC):
-        raise ApiError(410, "gone", "This share has expired.")
+        raise Gone("This share has expired.")
     if share.status != "active":
-        raise ApiError(410, "gone", "This share is not in force.")
+        raise Gone("This share is not in force.")
 
 
 def decide(session: Session, user: Any, share: Share, approve: bool, note: str) -> Share:
@@ -446,4 +446,4 @@ def read_link(token: str, secret: str) -> tuple[str, str]:
         data = _serializer(secret).loads(token)
         return str(uuid.UUID(data["s"])), str(data["n"])
     except (BadSignature, KeyError, TypeError, ValueError):
-        raise ApiError(404, "not_found", "No such link.") from None
+        raise NotFound("No such link.") from None

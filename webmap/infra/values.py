@@ -1,0 +1,42 @@
+"""Small value helpers every feature shares: ids from requests, times as shown, form text,
+slugs, and the keyed hash that keeps e-mail and network addresses out of the database."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Final
+
+#: A URL-safe name: lower-case letters, digits and inner dashes, at most 64 characters.
+SLUG: Final = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+
+def parse_uuid(raw: str | None) -> uuid.UUID | None:
+    """``raw`` as a UUID, or None for anything that is not one.
+
+    >>> parse_uuid("nonsense") is None, str(parse_uuid("00000000-0000-0000-0000-000000000001"))
+    (True, '00000000-0000-0000-0000-000000000001')
+    """
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError:
+        return None
+
+
+def utc_minute(at: datetime | None) -> str:
+    """ISO 8601 to the minute, in UTC: ``2026-11-26T11:14Z``."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ") if at else ""
+
+
+def form_text(form: Mapping[str, str], name: str) -> str:
+    """A form field's text, trimmed ('' when absent)."""
+    return (form.get(name) or "").strip()
+
+
+def keyed_hash(value: str, key: str) -> str:
+    """A keyed hash for rate-limit and refusal keys: no e-mail or IP address is ever stored."""
+    return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()

@@ -1,0 +1,37 @@
+"""Whether a request is answered in JSON or HTML: decided here, once, for errors, sign-in
+redirects and refusals alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import current_app, jsonify, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def returns_json(view: F) -> F:
+    """Mark a view outside /api/ and /tiles/ whose answers (errors included) are JSON."""
+    view.csmap_json = True  # type: ignore[attr-defined]
+    return view
+
+
+def wants_json() -> bool:
+    """The API, tiles and views marked with :func:`returns_json` answer in JSON; pages in
+    HTML."""
+    if request.path.startswith(("/api/", "/tiles/")):
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "csmap_json", False))
+
+
+def sign_in_required() -> Response:
+    """The answer to a request that needs a signed-in user: 401 in JSON for the API, the
+    sign-in page (coming back here afterwards) for pages."""
+    if wants_json():
+        resp = jsonify({"error": {"code": "unauthorised", "message": "Sign in to use this."}})
+        resp.status_code = 401
+        return resp
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
