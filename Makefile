@@ -64,6 +64,7 @@ test: os-deps-browser venv db-up lint typecheck pytest
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: venv
 	$(VENV)/bin/mypy

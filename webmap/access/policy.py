@@ -200,6 +200,7 @@ def permission(resource: str, action: str) -> Callable[[F], F]:
             return view(*args, scope=scope, **kwargs)
 
         wrapped.csmap_permission = (resource, action)  # type: ignore[attr-defined]
+        wrapped.csmap_summary = the_rule.description  # type: ignore[attr-defined]
         return cast(F, wrapped)
 
     return decorate

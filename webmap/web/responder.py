@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from flask import Response as Response
 from flask import current_app, jsonify, redirect, request, url_for
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Response as BaseResponse
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,7 +28,7 @@ def wants_json() -> bool:
     return bool(getattr(view, "csmap_json", False))
 
 
-def sign_in_required() -> Response:
+def sign_in_required() -> BaseResponse:
     """The answer to a request that needs a signed-in user: 401 in JSON for the API, the
     sign-in page (coming back here afterwards) for pages."""
     if wants_json():
@@ -35,3 +36,11 @@ def sign_in_required() -> Response:
         resp.status_code = 401
         return resp
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def attachment(body: bytes, mimetype: str, filename: str) -> Response:
+    """A file to download, never cached (it holds shared data)."""
+    resp = Response(body, mimetype=mimetype)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    resp.headers["Cache-Control"] = "no-store"
+    return resp

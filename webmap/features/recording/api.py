@@ -28,13 +28,17 @@ from webmap.features.recording.schemas import (
     ObservationPatch,
     RedactIn,
     SightingIn,
+    SightingOut,
     VehicleIn,
+    VehicleList,
+    VehicleOut,
 )
 from webmap.infra.db import get_session, unit_of_work
 from webmap.infra.errors import Invalid, PreconditionRequired
-from webmap.infra.idempotency import create_once
 from webmap.infra.validation import validated
 from webmap.web.context import get_settings
+from webmap.web.idempotency import create_once
+from webmap.web.openapi import documented
 
 bp = Blueprint("records", __name__, url_prefix="/api/v1")
 GEOJSON = "application/geo+json"
@@ -166,6 +170,7 @@ def _create_observation(data: ObservationIn | SightingIn) -> Response:
 
 
 @bp.post("/observations")
+@documented(body=ObservationIn, too_many=True)
 @permission("observation", "create")
 @unit_of_work
 def observation_create(scope: frozenset[str]) -> Response:
@@ -173,6 +178,7 @@ def observation_create(scope: frozenset[str]) -> Response:
 
 
 @bp.post("/sightings")
+@documented(body=SightingIn, response=("201", SightingOut), too_many=True)
 @permission("observation", "create")
 @unit_of_work
 def sighting_create(scope: frozenset[str]) -> Response:
@@ -190,6 +196,7 @@ def observation(observation_id: str, scope: frozenset[str]) -> Response:
 
 
 @bp.patch("/observations/<observation_id>")
+@documented(body=ObservationPatch)
 @permission("observation", "update")
 @unit_of_work
 def observation_update(observation_id: str, scope: frozenset[str]) -> Response:
@@ -215,6 +222,7 @@ def _changed(
 
 
 @bp.post("/observations/<observation_id>/redact")
+@documented(body=RedactIn)
 @permission("observation", "moderate")
 @unit_of_work
 def observation_redact(observation_id: str, scope: frozenset[str]) -> Response:
@@ -263,6 +271,7 @@ def _delete(object_type: str, raw_id: str, scope: frozenset[str]) -> Response:
 
 
 @bp.delete("/observations/<observation_id>")
+@documented(body=DeleteIn)
 @permission("observation", "delete")
 @unit_of_work
 def observation_delete(observation_id: str, scope: frozenset[str]) -> Response:
@@ -280,6 +289,7 @@ def contexts(scope: frozenset[str]) -> Response:
 
 
 @bp.post("/contexts")
+@documented(body=ContextIn)
 @permission("context", "create")
 @unit_of_work
 def context_create(scope: frozenset[str]) -> Response:
@@ -301,6 +311,7 @@ def context(context_id: str, scope: frozenset[str]) -> Response:
 
 
 @bp.patch("/contexts/<context_id>")
+@documented(body=ContextPatch)
 @permission("context", "update")
 @unit_of_work
 def context_update(context_id: str, scope: frozenset[str]) -> Response:
@@ -321,6 +332,7 @@ def context_update(context_id: str, scope: frozenset[str]) -> Response:
 
 
 @bp.delete("/contexts/<context_id>")
+@documented(body=DeleteIn)
 @permission("context", "delete")
 @unit_of_work
 def context_delete(context_id: str, scope: frozenset[str]) -> Response:
@@ -338,6 +350,7 @@ def context_history(context_id: str, scope: frozenset[str]) -> Response:
 
 
 @bp.get("/vehicles")
+@documented(response=("200", VehicleList))
 @permission("vehicle", "read")
 @unit_of_work
 def vehicle_list(scope: frozenset[str]) -> Response:
@@ -350,6 +363,7 @@ def vehicle_list(scope: frozenset[str]) -> Response:
 
 
 @bp.post("/vehicles")
+@documented(body=VehicleIn, response=("201", VehicleOut))
 @permission("vehicle", "create")
 @unit_of_work
 def vehicle_create(scope: frozenset[str]) -> Response:
@@ -365,6 +379,7 @@ def vehicle_create(scope: frozenset[str]) -> Response:
 
 
 @bp.get("/vehicles/<vehicle_id>")
+@documented(response=("200", VehicleOut))
 @permission("vehicle", "read")
 @unit_of_work
 def vehicle(vehicle_id: str, scope: frozenset[str]) -> Response:

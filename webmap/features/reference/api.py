@@ -35,7 +35,7 @@ def openapi(scope: frozenset[str]) -> Response:
     """This document."""
     from flask import current_app
 
-    from webmap.infra.openapi import build
+    from webmap.web.openapi import build
 
     return jsonify(build(current_app))
 
@@ -49,7 +49,7 @@ def docs(scope: frozenset[str]) -> str:
 
     from flask import current_app, render_template
 
-    from webmap.infra.openapi import build
+    from webmap.web.openapi import build
 
     doc = build(current_app)
     return render_template("api_docs.html", doc=doc, dumps=lambda o: json.dumps(o, indent=2))

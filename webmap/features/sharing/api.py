@@ -21,6 +21,8 @@ from webmap.infra.db import get_session, side_sessions, unit_of_work
 from webmap.infra.errors import Invalid, NotFound
 from webmap.infra.validation import validated
 from webmap.web.context import get_settings
+from webmap.web.openapi import documented
+from webmap.web.responder import attachment
 
 bp = Blueprint("shares_api", __name__, url_prefix="/api/v1")
 GEOJSON = "application/geo+json"
@@ -34,6 +36,7 @@ def list_shares(scope: frozenset[str]) -> Response:
 
 
 @bp.post("/shares")
+@documented(body=sharing.ShareIn)
 @permission("share", "create")
 @unit_of_work
 def create(scope: frozenset[str]) -> tuple[Response, int]:
@@ -147,7 +150,7 @@ def heatmap(scope: frozenset[str], share_id: str) -> Response:
 def export(scope: frozenset[str], share_id: str, fmt: str) -> Response:
     if fmt not in share_output.EXPORT_TYPES:
         raise NotFound("No such export format (geojson, csv or gpkg).")
-    return sharing_views.download(_read(share_id, "share.export", fmt), fmt)
+    return attachment(*sharing_views.download(_read(share_id, "share.export", fmt), fmt))
 
 
 @bp.get("/shares/<share_id>/tiles/<int:z>/<int:x>/<int:y>.mvt")

@@ -19,7 +19,7 @@ from webmap.features.sharing import service as sharing
 from webmap.features.sharing.output import Publication
 from webmap.infra.db import DbContext, get_session, set_request_context, side_sessions, unit_of_work
 from webmap.infra.errors import DomainError, Gone, Invalid, NotFound
-from webmap.web.responder import returns_json
+from webmap.web.responder import attachment, returns_json
 
 bp = Blueprint("share_link", __name__, url_prefix="/s")
 
@@ -75,7 +75,7 @@ def layer(token: str) -> Response:
 def export(token: str, fmt: str) -> Response:
     if fmt not in share_output.EXPORT_TYPES:
         raise NotFound("No such export format (geojson, csv or gpkg).")
-    return sharing_views.download(_publication(token, "share.export", fmt), fmt)
+    return attachment(*sharing_views.download(_publication(token, "share.export", fmt), fmt))
 
 
 @bp.get("/<token>/basemap")

@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -168,10 +167,7 @@ def read_publication(
     return pub
 
 
-def download(pub: Publication, fmt: str) -> Response:
-    body = share_output.export(pub, fmt)
-    resp = Response(body, mimetype=share_output.EXPORT_TYPES[fmt])
+def download(pub: Publication, fmt: str) -> tuple[bytes, str, str]:
+    """An export of the publication: (bytes, media type, file name)."""
     name = f"csmap-share-{pub.share_id[:8]}-tier{pub.tier}.{fmt}"
-    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    resp.headers["Cache-Control"] = "no-store"
-    return resp
+    return share_output.export(pub, fmt), share_output.EXPORT_TYPES[fmt], name

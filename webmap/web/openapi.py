@@ -1,45 +1,41 @@
 """The OpenAPI document, generated from the routes and the validation models.
 
 Paths come from the app's URL map (so a new route appears without anyone remembering to
-document it), request bodies from the pydantic models, and each operation's summary from the
-policy rule that guards it.
+document it); each route declares its request body and answer models with :func:`documented`
+(so this module knows no feature), and each operation's summary comes from the policy rule
+that guards it (the permission decorator puts the rule's description on the view).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from webmap.access.policy import POLICY
-from webmap.features.recording import schemas
-from webmap.features.sharing.service import ShareIn
+F = TypeVar("F", bound=Callable[..., Any])
 
-#: endpoint → request body model (for POST/PATCH/DELETE).
-BODIES: dict[str, type[BaseModel]] = {
-    "records.observation_create": schemas.ObservationIn,
-    "records.sighting_create": schemas.SightingIn,
-    "records.observation_update": schemas.ObservationPatch,
-    "records.observation_redact": schemas.RedactIn,
-    "records.observation_delete": schemas.DeleteIn,
-    "records.context_create": schemas.ContextIn,
-    "records.context_update": schemas.ContextPatch,
-    "records.context_delete": schemas.DeleteIn,
-    "records.vehicle_create": schemas.VehicleIn,
-    "shares_api.create": ShareIn,
-}
-#: endpoint → (status, response model), where the answer's shape is worth documenting.
-RESPONSES: dict[str, tuple[str, type[BaseModel]]] = {
-    "records.sighting_create": ("201", schemas.SightingOut),
-    "records.vehicle_create": ("201", schemas.VehicleOut),
-    "records.vehicle": ("200", schemas.VehicleOut),
-    "records.vehicle_list": ("200", schemas.VehicleList),
-}
-#: Endpoints that save sightings, and so run the rate-limited cross-agency match.
-MATCH_LIMITED = {"records.sighting_create", "records.observation_create"}
+
+def documented(
+    body: type[BaseModel] | None = None,
+    response: tuple[str, type[BaseModel]] | None = None,
+    too_many: bool = False,
+) -> Callable[[F], F]:
+    """Declare a route's request body model, its answer's (status, model), and whether it may
+    answer 429 (the rate-limited cross-agency vehicle match)."""
+
+    def mark(view: F) -> F:
+        view.csmap_body = body  # type: ignore[attr-defined]
+        view.csmap_response = response  # type: ignore[attr-defined]
+        view.csmap_too_many = too_many  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
 TOO_MANY = {
     "description": "The match limit is reached (per user or per agency, per hour): nothing "
     "was saved. error.fields.limit names the setting; Retry-After says when to try again.",
@@ -75,7 +71,21 @@ def _path(rule: str) -> str:
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
 
 
+def _declared(app: Flask) -> tuple[dict[str, type[BaseModel]], dict[str, tuple[str, Any]]]:
+    bodies: dict[str, type[BaseModel]] = {}
+    responses: dict[str, tuple[str, Any]] = {}
+    for endpoint, view in app.view_functions.items():
+        body = getattr(view, "csmap_body", None)
+        response = getattr(view, "csmap_response", None)
+        if body is not None:
+            bodies[endpoint] = body
+        if response is not None:
+            responses[endpoint] = response
+    return bodies, responses
+
+
 def build(app: Flask) -> dict[str, Any]:
+    BODIES, RESPONSES = _declared(app)
     _, components = models_json_schema(
         [(m, "validation") for m in set(BODIES.values())]
         + [(m, "serialization") for _, m in set(RESPONSES.values())],
@@ -87,8 +97,7 @@ def build(app: Flask) -> dict[str, Any]:
         if not rule.rule.startswith("/api/v1/"):
             continue
         view = app.view_functions[rule.endpoint]
-        perm = getattr(view, "csmap_permission", None)
-        summary = POLICY[perm].description if perm else ""
+        summary = getattr(view, "csmap_summary", "")
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             op: dict[str, Any] = {
                 "operationId": rule.endpoint.replace(".", "_") + "_" + method.lower(),
@@ -142,7 +151,7 @@ def build(app: Flask) -> dict[str, Any]:
                         }
                     },
                 }
-            if method == "POST" and rule.endpoint in MATCH_LIMITED:
+            if method == "POST" and getattr(view, "csmap_too_many", False):
                 op["responses"]["429"] = TOO_MANY
             model = BODIES.get(rule.endpoint)
             if model is not None:
