@@ -236,7 +236,7 @@ def test_layout_check_names_what_is_missing_or_invented() -> None:
     block = code_block(section(text, LAYOUT_HEADING))
     tiles = next(line for line in block.splitlines() if line.strip().startswith("tiles.py"))
     doctored = text.replace(tiles + "\n", "")
-    doctored = doctored.replace("  vehicles.py ", "  lorries.py ", 1)
+    doctored = doctored.replace("\n  vehicles.py ", "\n  lorries.py ", 1)  # spatial's
     assert layout_problems(doctored) == [
         "spatial/lorries.py is listed but does not exist",
         "spatial/vehicles.py is missing",
