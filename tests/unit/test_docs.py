@@ -297,16 +297,13 @@ def reference_problems(name: str, text: str) -> list[str]:
         if (ROOT / ref).exists():
             continue
         module, _, attribute = ref.rpartition(".")
-        if not (ROOT / f"{module}.py").is_file() or not _resolves_path(f"{module}.{attribute}"):
+        dotted = f"{module}.{attribute}".replace("/", ".")
+        if not (ROOT / f"{module}.py").is_file() or not _resolves(dotted):
             problems.append(f"{name} names {ref}, which does not exist")
     for ref in sorted(set(DOTTED.findall(text))):
         if not _resolves(ref):
             problems.append(f"{name} names {ref}, which does not exist")
     return problems
-
-
-def _resolves_path(ref: str) -> bool:
-    return _resolves(ref.replace("/", "."))
 
 
 def test_module_paths_in_the_docs_exist() -> None:
