@@ -18,6 +18,7 @@ from flask_login import LoginManager, current_user, logout_user
 from sqlalchemy import text
 
 from webmap.access import user_sessions
+from webmap.access.actor import Actor
 from webmap.infra.db import EMPTY_CONTEXT, DbContext, get_session, set_request_context
 from webmap.web.responder import sign_in_required
 
@@ -47,6 +48,11 @@ class CurrentUser:
     def get_id(self) -> str:
         # What Flask-Login keeps in the cookie: the session's token, never the user's id.
         return self.session_token
+
+    @property
+    def actor(self) -> Actor:
+        """What services are given: who, for which agency, in which role."""
+        return Actor(self.id, self.agency_id, self.role)
 
     @property
     def db_context(self) -> DbContext:
@@ -143,3 +149,9 @@ def init_app(app: Flask) -> None:
             return resp
         flash(message, "warning")
         return redirect(url_for("auth.login"))
+
+
+def actor() -> Actor:
+    """The signed-in user as an :class:`~webmap.access.actor.Actor` (route modules only)."""
+    user: CurrentUser = current_user
+    return user.actor

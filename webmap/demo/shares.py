@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from webmap.access.actor import Actor
 from webmap.features.sharing.service import ShareIn, create_share
 
 AGREEMENT = "ISA-WRN-2026-01 (fictional demo agreement)"
@@ -58,16 +58,17 @@ STANDING: tuple[StandingShare, ...] = (
 )
 
 
-def _creator(session: Session, slug: str) -> Any:
+def _creator(session: Session, slug: str) -> Actor:
     row = session.execute(
         text(
-            "SELECT u.id, u.agency_id FROM app_user u JOIN agency a ON a.id = u.agency_id"
+            "SELECT u.id, u.agency_id, u.role::text FROM app_user u"
+            " JOIN agency a ON a.id = u.agency_id"
             " WHERE a.slug = :s AND u.role IN ('analyst', 'agency_admin') AND u.is_active"
             " ORDER BY u.role, u.created_at LIMIT 1"
         ),
         {"s": slug},
     ).one()
-    return SimpleNamespace(id=row[0], agency_id=row[1])
+    return Actor(row[0], row[1], row[2])
 
 
 def _ids(session: Session, sql: str, **params: Any) -> list[Any]:

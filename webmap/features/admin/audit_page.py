@@ -17,8 +17,8 @@ from typing import Any, Final
 from sqlalchemy import RowMapping, text
 from sqlalchemy.orm import Session
 
+from webmap.access.actor import Actor
 from webmap.access.policy import OWN
-from webmap.access.session import CurrentUser
 from webmap.infra import audit
 from webmap.infra.errors import Invalid
 from webmap.infra.values import parse_uuid, utc_minute
@@ -142,7 +142,7 @@ def _entry(row: RowMapping) -> dict[str, Any]:
 
 
 def read_page(
-    session: Session, user: CurrentUser, scope: frozenset[str], query: AuditQuery
+    session: Session, user: Actor, scope: frozenset[str], query: AuditQuery
 ) -> dict[str, Any]:
     """One page of entries, newest first; audited as ``audit.read`` after the read, so the
     entry for this very read is not on the page it describes."""

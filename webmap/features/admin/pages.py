@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 from spatial.vocabulary import AGENCY_KINDS
 from webmap.access import user_sessions
 from webmap.access.policy import can, permission
+from webmap.access.session import actor
 from webmap.features.admin import audit_page as audit_view
 from webmap.features.admin import directory
 from webmap.features.admin import service as admin
@@ -71,15 +72,15 @@ def _users_page(
     db.rollback()  # nothing half-done from a failed create may leak into the listing
     filter_errors: dict[str, str] = {}
     try:
-        listing = admin.list_users(db, current_user, scope, request.args.get("agency"))
+        listing = admin.list_users(db, actor(), scope, request.args.get("agency"))
     except Invalid as exc:
         filter_errors = exc.fields
-        listing = admin.list_users(db, current_user, scope)
+        listing = admin.list_users(db, actor(), scope)
     page = render_template(
         "admin/users.html",
         **listing,
         filter_errors=filter_errors,
-        roles=[(r, admin.ROLE_LABELS[r]) for r in admin.assignable_roles(current_user)],
+        roles=[(r, admin.ROLE_LABELS[r]) for r in admin.assignable_roles(actor())],
         form=form or {},
         errors=errors or {},
         agency_options=[(str(a["id"]), a["name"]) for a in listing["agencies"]],
@@ -101,7 +102,7 @@ def users(scope: frozenset[str]) -> tuple[str, int]:
 def users_create(scope: frozenset[str]) -> Any:
     form = {k: request.form.get(k, "") for k in ("display_name", "email", "role", "agency_id")}
     try:
-        new_id = admin.create_user(get_session(), current_user, scope, request.form)
+        new_id = admin.create_user(get_session(), actor(), scope, request.form)
     except Invalid as exc:
         return _users_page(scope, form, exc.fields)
     flash(f"Account created for {form['display_name'].strip()}.", "success")
@@ -112,14 +113,14 @@ def users_create(scope: frozenset[str]) -> Any:
 @permission("user", "read")
 @unit_of_work
 def user_detail(user_id: str, scope: frozenset[str]) -> str:
-    target = admin.get_user(get_session(), current_user, scope, user_id)
+    target = admin.get_user(get_session(), actor(), scope, user_id)
     live = user_sessions.live(get_session(), uuid.UUID(target["id"]), get_settings())
     return render_template("admin/user_detail.html", user=target, live_sessions=len(live))
 
 
 def _change(user_id: str, scope: frozenset[str], change: str) -> Response:
     try:
-        flash(admin.change_user(get_session(), current_user, scope, user_id, change), "success")
+        flash(admin.change_user(get_session(), actor(), scope, user_id, change), "success")
     except Refused as exc:
         flash(str(exc), "error")
     return redirect(url_for("admin.user_detail", user_id=user_id))
@@ -276,7 +277,7 @@ def audit(scope: frozenset[str]) -> Any:
             "admin/audit.html", filters=raw, errors=exc.fields, result=None, **options
         )
         return page, 400
-    result = audit_view.read_page(db, current_user, scope, query)
+    result = audit_view.read_page(db, actor(), scope, query)
     return render_template(
         "admin/audit.html", filters=query.raw, errors={}, result=result, **options
     )

@@ -18,8 +18,8 @@ from sqlalchemy import RowMapping, text
 from sqlalchemy.orm import Session
 
 from webmap.access import user_sessions
+from webmap.access.actor import Actor
 from webmap.access.policy import ANY, relation
-from webmap.access.session import CurrentUser
 from webmap.features.admin import users
 from webmap.infra import audit
 from webmap.infra.errors import Invalid, NotFound, Refused
@@ -34,9 +34,7 @@ PANEL_KINDS: Final = {"mace": "MACE", "ldsm": "LDSM"}
 # -- agencies in scope ---------------------------------------------------------------------
 
 
-def agencies_in_scope(
-    session: Session, user: CurrentUser, scope: frozenset[str]
-) -> list[dict[str, Any]]:
+def agencies_in_scope(session: Session, user: Actor, scope: frozenset[str]) -> list[dict[str, Any]]:
     """The agencies whose users this admin may see or manage, by name."""
     rows = session.execute(text("SELECT id, name FROM agency ORDER BY name")).mappings().all()
     if scope >= ANY:
@@ -44,7 +42,7 @@ def agencies_in_scope(
     return [dict(r) for r in rows if relation(session, user.agency_id, r["id"]) in scope]
 
 
-def assignable_roles(user: CurrentUser) -> tuple[str, ...]:
+def assignable_roles(user: Actor) -> tuple[str, ...]:
     """Roles this admin may give: never system_admin unless they are one."""
     if user.role == "system_admin":
         return USER_ROLES
@@ -86,7 +84,7 @@ def audit_admin(
 
 
 def list_users(
-    session: Session, user: CurrentUser, scope: frozenset[str], agency_filter: str | None = None
+    session: Session, user: Actor, scope: frozenset[str], agency_filter: str | None = None
 ) -> dict[str, Any]:
     """Users this admin may see (optionally one agency's), audited as ``user.list``."""
     agencies = agencies_in_scope(session, user, scope)
@@ -117,9 +115,7 @@ def list_users(
     return {"users": shown, "agencies": agencies, "agency_filter": str(chosen or "")}
 
 
-def _target(
-    session: Session, user: CurrentUser, scope: frozenset[str], raw_id: str
-) -> dict[str, Any]:
+def _target(session: Session, user: Actor, scope: frozenset[str], raw_id: str) -> dict[str, Any]:
     """A user in scope, or NotFound (unknown, malformed and out of scope look the same)."""
     user_id = parse_uuid(raw_id)
     if user_id is None:
@@ -130,16 +126,14 @@ def _target(
     return _user_view(row)
 
 
-def may_change(user: CurrentUser, target: Mapping[str, Any]) -> str | None:
+def may_change(user: Actor, target: Mapping[str, Any]) -> str | None:
     """Why this admin may not change ``target``'s account, or None."""
     if target["role"] == "system_admin" and user.role != "system_admin":
         return "Only a system admin can change a system admin's account."
     return None
 
 
-def get_user(
-    session: Session, user: CurrentUser, scope: frozenset[str], raw_id: str
-) -> dict[str, Any]:
+def get_user(session: Session, user: Actor, scope: frozenset[str], raw_id: str) -> dict[str, Any]:
     target = _target(session, user, scope, raw_id)
     audit_admin(session, "user.read", [target["id"]], target["agency_id"])
     target["is_self"] = target["id"] == str(user.id)
@@ -148,7 +142,7 @@ def get_user(
 
 
 def create_user(
-    session: Session, user: CurrentUser, scope: frozenset[str], form: Mapping[str, str]
+    session: Session, user: Actor, scope: frozenset[str], form: Mapping[str, str]
 ) -> uuid.UUID:
     """Create an account from the form; audited as ``user.created`` (no e-mail, no password)."""
     problems: dict[str, str] = {}
@@ -215,7 +209,7 @@ _OWN_ACCOUNT: Final = {
 
 
 def change_user(
-    session: Session, user: CurrentUser, scope: frozenset[str], raw_id: str, change: str
+    session: Session, user: Actor, scope: frozenset[str], raw_id: str, change: str
 ) -> str:
     """Disable, enable, reset the second factor of, or end every session of a user in scope;
     returns the message.

@@ -17,6 +17,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from webmap.access.policy import can, permission
+from webmap.access.session import actor
 from webmap.infra.db import get_session, unit_of_work
 
 bp = Blueprint("panel", __name__)
@@ -104,6 +105,6 @@ def print_view(scope: frozenset[str]) -> str:
         res=RESOLUTION,
         choices=_choices(),
         mode="print",
-        agency_name=getattr(current_user, "agency_name", ""),
+        agency_name=getattr(actor(), "agency_name", ""),
         prepared=date.today(),
     )

@@ -26,6 +26,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from webmap.access.policy import can, permission
+from webmap.access.session import actor
 from webmap.features.layers.queries import add_months
 from webmap.features.packs import service as packs
 from webmap.features.packs import texts as pack_texts
@@ -84,7 +85,7 @@ def index(scope: frozenset[str]) -> str:
     session = get_session()
     return render_template(
         "packs/index.html",
-        packs=packs.listing(session, current_user),
+        packs=packs.listing(session, actor()),
         agencies=dict(session.execute(text("SELECT id, name FROM agency")).tuples().all()),
         state=packs.state,
         state_text=STATE_TEXT,
@@ -181,7 +182,7 @@ def new(scope: frozenset[str]) -> Any:
     if request.method == "POST":
         form = {**form, **_form_data()}
         try:
-            pack = packs.create_pack(session, current_user, _form_data())
+            pack = packs.create_pack(session, actor(), _form_data())
         except DomainError as exc:
             session.rollback()
             errors = exc.fields or {"form": exc.message}
@@ -276,12 +277,12 @@ def _change(pack_id: str, what: str, approve: bool | None) -> Any:
         abort(404)
     try:
         if what == "withdraw":
-            packs.withdraw(session, current_user, pack, request.form.get("reason", ""))
+            packs.withdraw(session, actor(), pack, request.form.get("reason", ""))
             message = "Pack withdrawn: its files and link no longer work."
         else:
             packs.decide(
                 session,
-                current_user,
+                actor(),
                 pack,
                 approve,
                 request.form.get("note", ""),
@@ -314,7 +315,7 @@ def _download(pack_id: str, fmt: str) -> Any:
     session = get_session()
     pack = _pack_or_404(pack_id)
     try:
-        body = packs.download(session, pack, fmt, current_user)
+        body = packs.download(session, pack, fmt, actor())
     except DomainError as exc:
         if isinstance(exc, Gone):
             return gone(exc.message)
@@ -369,7 +370,7 @@ def texts(scope: frozenset[str]) -> Any:
     if request.method == "POST":
         data = {k: request.form.get(k, "").strip() for k in ("signs", "how_to_report")}
         try:
-            pack_texts.save_texts(session, current_user, {**data, "area": area or None})
+            pack_texts.save_texts(session, actor(), {**data, "area": area or None})
         except DomainError as exc:
             session.rollback()
             errors = exc.fields or {"form": exc.message}

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from spatial.redaction_periods import publishable_until
 from spatial.redaction_profiles import LONDON
+from webmap.access.actor import Actor
 from webmap.features.layers.queries import add_months
 from webmap.features.packs.build import (
     build_content,
@@ -105,7 +106,7 @@ def _recipient(session: Session, terms: PackIn) -> tuple[dict[str, Any], str]:
     return {"recipient_kind": "agencies", "recipient_agencies": [row.slug]}, row.name
 
 
-def _check_period(session: Session, user: Any, terms: PackIn) -> None:
+def _check_period(session: Session, user: Actor, terms: PackIn) -> None:
     """Whole periods of the tier C profile, ending before the periods it withholds."""
     profile = sharing.agency_profile(session, user.agency_id, "C")
     share_terms = sharing.ShareIn.model_construct(
@@ -143,7 +144,7 @@ def _validated(data: dict[str, Any]) -> PackIn:
         raise Invalid(f"{first}: {fields[first]}", fields) from None
 
 
-def create_pack(session: Session, user: Any, data: dict[str, Any]) -> BriefingPack:
+def create_pack(session: Session, user: Actor, data: dict[str, Any]) -> BriefingPack:
     """Check everything, then make the tier C share and the pending pack (nothing is written
     if any field is wrong: the caller rolls back on the 422)."""
     terms = _validated(data)
@@ -215,7 +216,7 @@ def get_pack(session: Session, pack_id: str) -> BriefingPack:
     return pack
 
 
-def own_pack(session: Session, pack_id: str, user: Any) -> BriefingPack:
+def own_pack(session: Session, pack_id: str, user: Actor) -> BriefingPack:
     pack = get_pack(session, pack_id)
     if str(pack.agency_id) != str(user.agency_id):
         raise NotFound("No such briefing pack.")
@@ -233,7 +234,7 @@ def state(pack: BriefingPack) -> str:
     return pack.status
 
 
-def listing(session: Session, user: Any) -> dict[str, list[BriefingPack]]:
+def listing(session: Session, user: Actor) -> dict[str, list[BriefingPack]]:
     packs = session.scalars(select(BriefingPack).order_by(BriefingPack.created_at.desc())).all()
     own = str(user.agency_id)
     return {
@@ -254,7 +255,7 @@ def people(session: Session, pack: BriefingPack) -> dict[uuid.UUID, str]:
 
 def decide(
     session: Session,
-    user: Any,
+    user: Actor,
     pack: BriefingPack,
     approve: bool | None,
     note: str,
@@ -299,7 +300,7 @@ def decide(
     return pack
 
 
-def withdraw(session: Session, user: Any, pack: BriefingPack, reason: str) -> BriefingPack:
+def withdraw(session: Session, user: Actor, pack: BriefingPack, reason: str) -> BriefingPack:
     """Withdraw a pending or approved pack; its share is revoked, so its link stops too."""
     reason = reason.strip()[:2000]
     if pack.status not in {"pending", "approved"}:
@@ -334,7 +335,7 @@ def _audit(
     )
 
 
-def download(session: Session, pack: BriefingPack, fmt: str, user: Any | None) -> bytes:
+def download(session: Session, pack: BriefingPack, fmt: str, user: Actor | None) -> bytes:
     """The stored, inspected output: 410 once withdrawn (and, for anyone but the source
     agency, once past its review date); audited as ``pack.download`` (the caller commits).
     ``user`` is None for the bearer of an external link."""

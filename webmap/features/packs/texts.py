@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from webmap.access.actor import Actor
 from webmap.features.packs.build import invalid
 from webmap.features.packs.content import DEFAULT_HOW_TO_REPORT, DEFAULT_SIGNS
 from webmap.infra import audit
@@ -45,7 +46,7 @@ class TextsIn(BaseModel):
     how_to_report: Text
 
 
-def save_texts(session: Session, user: Any, data: dict[str, Any]) -> BriefingText:
+def save_texts(session: Session, user: Actor, data: dict[str, Any]) -> BriefingText:
     """Set the agency's default texts (no area) or one area's."""
     terms = validated(TextsIn, data)
     if terms.area is not None:

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from webmap.access.policy import permission
+from webmap.access.session import actor
 from webmap.features.recording import queries as records
 from webmap.features.recording import service as recording
 from webmap.features.recording import vehicles
@@ -142,7 +143,7 @@ def vocabulary(scope: frozenset[str]) -> Response:
 @unit_of_work
 def observations(scope: frozenset[str]) -> Response:
     f = records.parse_filters(request.args)
-    return jsonify(records.list_observations(get_session(), current_user, f))
+    return jsonify(records.list_observations(get_session(), actor(), f))
 
 
 @bp.get("/sightings")
@@ -150,7 +151,7 @@ def observations(scope: frozenset[str]) -> Response:
 @unit_of_work
 def sightings(scope: frozenset[str]) -> Response:
     f = records.parse_filters(request.args, sightings_only=True)
-    return jsonify(records.list_observations(get_session(), current_user, f))
+    return jsonify(records.list_observations(get_session(), actor(), f))
 
 
 def _create_observation(data: ObservationIn | SightingIn) -> Response:
@@ -160,9 +161,9 @@ def _create_observation(data: ObservationIn | SightingIn) -> Response:
 
     def make() -> tuple[dict[str, Any], int]:
         if not sighting:
-            new_id = recording.create_observation(db, current_user, get_settings(), data)
+            new_id = recording.create_observation(db, actor(), get_settings(), data)
             return records.fetch_observation(db, current_user.agency_id, new_id), 201
-        new_id, matches = vehicles.save_sighting(db, current_user, get_settings(), data)
+        new_id, matches = vehicles.save_sighting(db, actor(), get_settings(), data)
         feature = records.fetch_observation(db, current_user.agency_id, new_id)
         return {**feature, "also_reported_by": matches}, 201
 
@@ -191,7 +192,7 @@ def sighting_create(scope: frozenset[str]) -> Response:
 @unit_of_work
 def observation(observation_id: str, scope: frozenset[str]) -> Response:
     return _feature(
-        records.get_record(get_session(), current_user, "observation", observation_id, scope)
+        records.get_record(get_session(), actor(), "observation", observation_id, scope)
     )
 
 
@@ -205,7 +206,7 @@ def observation_update(observation_id: str, scope: frozenset[str]) -> Response:
         observation_id,
         scope,
         lambda db, version: recording.update_observation(
-            db, current_user, get_settings(), observation_id, version, parse_body(ObservationPatch)
+            db, actor(), get_settings(), observation_id, version, parse_body(ObservationPatch)
         ),
     )
 
@@ -215,7 +216,7 @@ def _changed(
 ) -> Response:
     """Scope first (404), then the version (428/422), then the change; answer the new state."""
     db = get_session()
-    records.check_scope(db, current_user, object_type, raw_id, scope)
+    records.check_scope(db, actor(), object_type, raw_id, scope)
     object_id = change(db, expected_version())
     feature = records.FETCHERS[object_type](db, current_user.agency_id, object_id)
     return _feature(feature)
@@ -227,10 +228,10 @@ def _changed(
 @unit_of_work
 def observation_redact(observation_id: str, scope: frozenset[str]) -> Response:
     db = get_session()
-    records.check_scope(db, current_user, "observation", observation_id, scope)
+    records.check_scope(db, actor(), "observation", observation_id, scope)
     version = expected_version()
     object_id = recording.redact_note(
-        db, current_user, observation_id, version, parse_body(RedactIn).text
+        db, actor(), observation_id, version, parse_body(RedactIn).text
     )
     feature = records.fetch_observation(db, current_user.agency_id, object_id)
     return _feature(feature)
@@ -241,8 +242,8 @@ def observation_redact(observation_id: str, scope: frozenset[str]) -> Response:
 @unit_of_work
 def observation_note_history(observation_id: str, scope: frozenset[str]) -> Response:
     db = get_session()
-    records.check_scope(db, current_user, "observation", observation_id, scope)
-    notes = recording.note_history(db, current_user, observation_id)
+    records.check_scope(db, actor(), "observation", observation_id, scope)
+    notes = recording.note_history(db, actor(), observation_id)
     return jsonify({"notes": notes})
 
 
@@ -255,18 +256,16 @@ def observation_history(observation_id: str, scope: frozenset[str]) -> Response:
 
 def _history(object_type: str, raw_id: str, scope: frozenset[str]) -> Response:
     db = get_session()
-    records.check_scope(db, current_user, object_type, raw_id, scope)
-    versions = recording.history(db, current_user, object_type, raw_id)
+    records.check_scope(db, actor(), object_type, raw_id, scope)
+    versions = recording.history(db, actor(), object_type, raw_id)
     return jsonify({"versions": versions})
 
 
 def _delete(object_type: str, raw_id: str, scope: frozenset[str]) -> Response:
     db = get_session()
-    records.check_scope(db, current_user, object_type, raw_id, scope)
+    records.check_scope(db, actor(), object_type, raw_id, scope)
     version = expected_version()
-    recording.soft_delete(
-        db, current_user, object_type, raw_id, version, parse_body(DeleteIn).reason
-    )
+    recording.soft_delete(db, actor(), object_type, raw_id, version, parse_body(DeleteIn).reason)
     return jsonify({"id": raw_id, "deleted": True})
 
 
@@ -285,7 +284,7 @@ def observation_delete(observation_id: str, scope: frozenset[str]) -> Response:
 @permission("context", "read")
 @unit_of_work
 def contexts(scope: frozenset[str]) -> Response:
-    return Response(records.list_contexts(get_session(), current_user), mimetype=GEOJSON)
+    return Response(records.list_contexts(get_session(), actor()), mimetype=GEOJSON)
 
 
 @bp.post("/contexts")
@@ -297,7 +296,7 @@ def context_create(scope: frozenset[str]) -> Response:
     data = parse_body(ContextIn)
 
     def make() -> tuple[dict[str, Any], int]:
-        new_id = recording.create_context(db, current_user, get_settings(), data, _repair())
+        new_id = recording.create_context(db, actor(), get_settings(), data, _repair())
         return records.fetch_context(db, current_user.agency_id, new_id), 201
 
     return create_once(db, make)
@@ -307,7 +306,7 @@ def context_create(scope: frozenset[str]) -> Response:
 @permission("context", "read")
 @unit_of_work
 def context(context_id: str, scope: frozenset[str]) -> Response:
-    return _feature(records.get_record(get_session(), current_user, "context", context_id, scope))
+    return _feature(records.get_record(get_session(), actor(), "context", context_id, scope))
 
 
 @bp.patch("/contexts/<context_id>")
@@ -321,7 +320,7 @@ def context_update(context_id: str, scope: frozenset[str]) -> Response:
         scope,
         lambda db, version: recording.update_context(
             db,
-            current_user,
+            actor(),
             get_settings(),
             context_id,
             version,
@@ -355,7 +354,7 @@ def context_history(context_id: str, scope: frozenset[str]) -> Response:
 @unit_of_work
 def vehicle_list(scope: frozenset[str]) -> Response:
     db = get_session()
-    listed = records.list_vehicles(db, current_user)
+    listed = records.list_vehicles(db, actor())
     counts = vehicles.notice_counts(db)
     return jsonify(
         {"vehicles": [{**v, "matched_by_total": counts.get(v["id"], 0)} for v in listed]}
@@ -372,7 +371,7 @@ def vehicle_create(scope: frozenset[str]) -> Response:
     data = parse_body(VehicleIn)
 
     def make() -> tuple[dict[str, Any], int]:
-        new_id = vehicles.create_vehicle(db, current_user, get_settings().secret("hmac_key"), data)
+        new_id = vehicles.create_vehicle(db, actor(), get_settings().secret("hmac_key"), data)
         return records.fetch_vehicle(db, current_user.agency_id, new_id), 201
 
     return create_once(db, make)
@@ -385,7 +384,7 @@ def vehicle_create(scope: frozenset[str]) -> Response:
 def vehicle(vehicle_id: str, scope: frozenset[str]) -> Response:
     """One vehicle, with who in other agencies has matched it and when."""
     db = get_session()
-    body = records.get_record(db, current_user, "vehicle", vehicle_id, scope)
+    body = records.get_record(db, actor(), "vehicle", vehicle_id, scope)
     # The notices are part of the record just read (and audited); RLS shows them to its
     # agency only, and the record itself was scope-checked above.
     return jsonify({**body, **vehicles.matched_by(db, body["id"])})

@@ -15,6 +15,7 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 
 from webmap.access.policy import permission, rule
+from webmap.access.session import actor
 from webmap.features.recording.queries import check_scope
 from webmap.infra.db import get_session, unit_of_work
 from webmap.infra.errors import DomainError
@@ -68,7 +69,7 @@ def record_detail(kind: str, record_id: str, scope: frozenset[str]) -> str:
         allowed = (
             scope if kind == "observation" else rule(kind, "read").relations(current_user.role)
         )
-        check_scope(get_session(), current_user, kind, record_id, allowed)
+        check_scope(get_session(), actor(), kind, record_id, allowed)
     except (ValueError, DomainError):
         abort(404)
     return render_template(

@@ -17,8 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.vehicles import display_mark
+from webmap.access.actor import Actor
 from webmap.access.policy import relation
-from webmap.access.session import CurrentUser
 from webmap.infra import audit
 from webmap.infra.errors import Invalid, NotFound
 
@@ -180,7 +180,7 @@ def fetch_observation(session: Session, agency: uuid.UUID, object_id: uuid.UUID)
     return _observation_json(rows[0])
 
 
-def list_observations(session: Session, user: CurrentUser, f: Filters) -> dict[str, Any]:
+def list_observations(session: Session, user: Actor, f: Filters) -> dict[str, Any]:
     rows = _query_observations(session, user.agency_id, f)
     ids = [r["id"] for r in rows]
     audit.record(
@@ -216,7 +216,7 @@ def _owner(session: Session, table: str, object_id: uuid.UUID) -> uuid.UUID | No
 
 
 def check_scope(
-    session: Session, user: CurrentUser, table: str, raw_id: str, scope: frozenset[str]
+    session: Session, user: Actor, table: str, raw_id: str, scope: frozenset[str]
 ) -> tuple[uuid.UUID, uuid.UUID]:
     """(object id, owning agency) if the object is within scope; else the 404."""
     object_id = parse_id(raw_id)
@@ -255,7 +255,7 @@ def fetch_context(session: Session, agency: uuid.UUID, object_id: uuid.UUID) -> 
     return feature
 
 
-def list_contexts(session: Session, user: CurrentUser) -> str:
+def list_contexts(session: Session, user: Actor) -> str:
     """The user's agency's contexts as GeoJSON text."""
     body, ids = session.execute(
         text(_CONTEXT_FEATURES), {"agency": user.agency_id, "id": None}
@@ -304,7 +304,7 @@ def fetch_vehicle(session: Session, agency: uuid.UUID, object_id: uuid.UUID) -> 
     return _vehicle_json(row)
 
 
-def list_vehicles(session: Session, user: CurrentUser) -> list[dict[str, Any]]:
+def list_vehicles(session: Session, user: Actor) -> list[dict[str, Any]]:
     rows = session.execute(text(_VEHICLES), {"agency": user.agency_id, "id": None}).mappings()
     vehicles = [_vehicle_json(r) for r in rows]
     audit.record(
@@ -322,7 +322,7 @@ FETCHERS = {"observation": fetch_observation, "context": fetch_context, "vehicle
 
 
 def get_record(
-    session: Session, user: CurrentUser, object_type: str, raw_id: str, scope: frozenset[str]
+    session: Session, user: Actor, object_type: str, raw_id: str, scope: frozenset[str]
 ) -> dict[str, Any]:
     """One record at full detail if it is within scope (else the 404), read and audited."""
     object_id, owner = check_scope(session, user, object_type, raw_id, scope)

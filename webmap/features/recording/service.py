@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from spatial.cells import cell_keys
 from spatial.geometry_checks import GeometryProblem, check_geometry
-from webmap.access.session import CurrentUser
+from webmap.access.actor import Actor
 from webmap.config import Settings
 from webmap.features.recording.queries import NOT_FOUND, parse_id
 from webmap.features.recording.schemas import CONTEXT_GEOMETRY, ContextFields, ObservationFields
@@ -99,7 +99,7 @@ def _check_features(session: Session, features: list[str] | None) -> None:
 
 def add_version(
     session: Session,
-    user: CurrentUser,
+    user: Actor,
     object_type: str,
     object_id: uuid.UUID,
     version: int,
@@ -176,7 +176,7 @@ def _update(
 
 def _apply_update(
     session: Session,
-    user: CurrentUser,
+    user: Actor,
     object_type: str,
     object_id: uuid.UUID,
     expected: int,
@@ -203,7 +203,7 @@ def _apply_update(
 
 
 def create_observation(
-    session: Session, user: CurrentUser, settings: Settings, data: ObservationFields
+    session: Session, user: Actor, settings: Settings, data: ObservationFields
 ) -> uuid.UUID:
     values = data.model_dump(include=set(OBSERVATION_COLUMNS), exclude_none=True)
     check_refs_exist(session, values)
@@ -230,7 +230,7 @@ def create_observation(
 
 def update_observation(
     session: Session,
-    user: CurrentUser,
+    user: Actor,
     settings: Settings,
     raw_id: str,
     expected: int,
@@ -259,7 +259,7 @@ def update_observation(
     return _apply_update(session, user, "observation", object_id, expected, changes, fields)
 
 
-def _keep_old_note(session: Session, user: CurrentUser, object_id: uuid.UUID, reason: str) -> None:
+def _keep_old_note(session: Session, user: Actor, object_id: uuid.UUID, reason: str) -> None:
     session.execute(
         text(
             "INSERT INTO note_history (observation_id, agency_id, version, note, reason,"
@@ -271,7 +271,7 @@ def _keep_old_note(session: Session, user: CurrentUser, object_id: uuid.UUID, re
 
 
 def redact_note(
-    session: Session, user: CurrentUser, raw_id: str, expected: int, fragment: str
+    session: Session, user: Actor, raw_id: str, expected: int, fragment: str
 ) -> uuid.UUID:
     """Replace ``fragment`` in the note with a marker; the original goes to note_history,
     which only the owning agency's admins can read."""
@@ -303,7 +303,7 @@ def redact_note(
 
 
 def create_context(
-    session: Session, user: CurrentUser, settings: Settings, data: ContextFields, repair: bool
+    session: Session, user: Actor, settings: Settings, data: ContextFields, repair: bool
 ) -> uuid.UUID:
     values = data.model_dump(include=set(CONTEXT_COLUMNS), exclude_none=True)
     _check_features(session, data.features)
@@ -326,7 +326,7 @@ def create_context(
 
 def update_context(
     session: Session,
-    user: CurrentUser,
+    user: Actor,
     settings: Settings,
     raw_id: str,
     expected: int,
@@ -366,7 +366,7 @@ def update_context(
 
 
 def soft_delete(
-    session: Session, user: CurrentUser, object_type: str, raw_id: str, expected: int, reason: str
+    session: Session, user: Actor, object_type: str, raw_id: str, expected: int, reason: str
 ) -> uuid.UUID:
     object_id = parse_id(raw_id)
     table = TABLES[object_type]
@@ -387,9 +387,7 @@ def soft_delete(
     return object_id
 
 
-def history(
-    session: Session, user: CurrentUser, object_type: str, raw_id: str
-) -> list[dict[str, Any]]:
+def history(session: Session, user: Actor, object_type: str, raw_id: str) -> list[dict[str, Any]]:
     object_id = parse_id(raw_id)
     rows = (
         session.execute(
@@ -425,7 +423,7 @@ def history(
     ]
 
 
-def note_history(session: Session, user: CurrentUser, raw_id: str) -> list[dict[str, Any]]:
+def note_history(session: Session, user: Actor, raw_id: str) -> list[dict[str, Any]]:
     """Earlier and redacted texts of a note: RLS shows them to the owning agency's admins only."""
     object_id = parse_id(raw_id)
     rows = (

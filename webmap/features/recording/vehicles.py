@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.vehicles import display_mark, mark_hmac, normalise_mark
-from webmap.access.session import CurrentUser
+from webmap.access.actor import Actor
 from webmap.config import Settings
 from webmap.features.recording.schemas import ObservationIn, SightingIn, VehicleIn
 from webmap.features.recording.service import (
@@ -76,9 +76,7 @@ def _own_by_mark(session: Session, digest: bytes) -> uuid.UUID | None:
     return found
 
 
-def _insert_vehicle(
-    session: Session, user: CurrentUser, data: VehicleIn, digest: bytes
-) -> uuid.UUID:
+def _insert_vehicle(session: Session, user: Actor, data: VehicleIn, digest: bytes) -> uuid.UUID:
     vehicle_id: uuid.UUID = session.execute(
         text(
             "INSERT INTO vehicle (agency_id, registration_mark, registration_normalised,"
@@ -107,9 +105,7 @@ def _insert_vehicle(
     return vehicle_id
 
 
-def create_vehicle(
-    session: Session, user: CurrentUser, hmac_key: str, data: VehicleIn
-) -> uuid.UUID:
+def create_vehicle(session: Session, user: Actor, hmac_key: str, data: VehicleIn) -> uuid.UUID:
     """Insert the vehicle, or reuse this agency's record of the same mark. No match runs here:
     creating a vehicle says nothing about other agencies' records."""
     digest = mark_hmac(data.registration_mark, hmac_key)
@@ -132,7 +128,7 @@ _WINDOW_QUERIES = text(
 
 
 def check_match_limit(
-    session: Session, user: CurrentUser, settings: Settings, vehicle_id: uuid.UUID | None
+    session: Session, user: Actor, settings: Settings, vehicle_id: uuid.UUID | None
 ) -> None:
     """Raise :class:`MatchLimitReached` if matching ``vehicle_id`` (None: a mark new to this
     agency) would exceed the user's or the agency's hourly limit. Writes nothing; the lock it
@@ -157,7 +153,7 @@ def check_match_limit(
         raise MatchLimitReached(scope, limit, max(1, frees[len(rows) - limit]))
 
 
-def match(session: Session, user: CurrentUser, vehicle_id: uuid.UUID) -> list[dict[str, str]]:
+def match(session: Session, user: Actor, vehicle_id: uuid.UUID) -> list[dict[str, str]]:
     """Run the match for one of the agency's vehicles: the database records the query and
     notifies the matched agencies; the query is audited here, found or not."""
     rows = session.execute(
@@ -177,7 +173,7 @@ def match(session: Session, user: CurrentUser, vehicle_id: uuid.UUID) -> list[di
 
 
 def save_sighting(
-    session: Session, user: CurrentUser, settings: Settings, data: SightingIn | ObservationIn
+    session: Session, user: Actor, settings: Settings, data: SightingIn | ObservationIn
 ) -> tuple[uuid.UUID, list[dict[str, str]]]:
     """Save an observation of a vehicle (the agency's ``vehicle_id``, or a ``vehicle`` given
     inline, created or reused in the same transaction) and match it. The limit is checked

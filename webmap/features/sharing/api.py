@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
-from flask_login import current_user
 
 from webmap.access.policy import permission
+from webmap.access.session import actor
 from webmap.features.layers.tiles import shared_tile
 from webmap.features.recording.api import json_object
 from webmap.features.sharing import output as share_output
@@ -32,7 +32,7 @@ GEOJSON = "application/geo+json"
 @permission("share", "read")
 @unit_of_work
 def list_shares(scope: frozenset[str]) -> Response:
-    return jsonify(sharing_views.overview(get_session(), current_user))
+    return jsonify(sharing_views.overview(get_session(), actor()))
 
 
 @bp.post("/shares")
@@ -41,8 +41,8 @@ def list_shares(scope: frozenset[str]) -> Response:
 @unit_of_work
 def create(scope: frozenset[str]) -> tuple[Response, int]:
     session = get_session()
-    share = sharing.create_share(session, current_user, validated(sharing.ShareIn, json_object()))
-    body = sharing_views.summary(session, share, current_user)
+    share = sharing.create_share(session, actor(), validated(sharing.ShareIn, json_object()))
+    body = sharing_views.summary(session, share, actor())
     return jsonify(body), 201
 
 
@@ -52,7 +52,7 @@ def create(scope: frozenset[str]) -> tuple[Response, int]:
 def terms(scope: frozenset[str], share_id: str) -> Response:
     session = get_session()
     share = sharing.get_share(session, share_id)
-    return jsonify(sharing_views.summary(session, share, current_user))
+    return jsonify(sharing_views.summary(session, share, actor()))
 
 
 @bp.post("/shares/<share_id>/decision")
@@ -60,13 +60,13 @@ def terms(scope: frozenset[str], share_id: str) -> Response:
 @unit_of_work
 def decision(scope: frozenset[str], share_id: str) -> Response:
     session = get_session()
-    share = sharing_views.own_share(session, share_id, current_user)
+    share = sharing_views.own_share(session, share_id, actor())
     data = json_object()
     approve = data.get("approve")
     if not isinstance(approve, bool):
         raise Invalid("approve: must be true or false", {"approve": "required"})
-    sharing.decide(session, current_user, share, approve, str(data.get("note") or ""))
-    return jsonify(sharing_views.summary(session, share, current_user))
+    sharing.decide(session, actor(), share, approve, str(data.get("note") or ""))
+    return jsonify(sharing_views.summary(session, share, actor()))
 
 
 @bp.post("/shares/<share_id>/revoke")
@@ -74,9 +74,9 @@ def decision(scope: frozenset[str], share_id: str) -> Response:
 @unit_of_work
 def revoke(scope: frozenset[str], share_id: str) -> Response:
     session = get_session()
-    share = sharing_views.own_share(session, share_id, current_user)
-    sharing.revoke(session, share, current_user, str(json_object().get("reason") or ""))
-    return jsonify(sharing_views.summary(session, share, current_user))
+    share = sharing_views.own_share(session, share_id, actor())
+    sharing.revoke(session, share, actor(), str(json_object().get("reason") or ""))
+    return jsonify(sharing_views.summary(session, share, actor()))
 
 
 @bp.get("/shares/<share_id>/link")
@@ -84,7 +84,7 @@ def revoke(scope: frozenset[str], share_id: str) -> Response:
 @unit_of_work
 def link(scope: frozenset[str], share_id: str) -> Response:
     session = get_session()
-    share = sharing_views.own_share(session, share_id, current_user)
+    share = sharing_views.own_share(session, share_id, actor())
     token = sharing.link_token(share, current_app.config["SECRET_KEY"])
     return jsonify(
         {
@@ -97,7 +97,7 @@ def link(scope: frozenset[str], share_id: str) -> Response:
 def _read(share_id: str, action: str | None, fmt: str | None = None) -> Any:
     sharing_views.refuse_unknown(request.args)
     return sharing_views.read_publication(
-        get_session(), share_id, current_user, action, fmt, side_sessions()
+        get_session(), share_id, actor(), action, fmt, side_sessions()
     )
 
 
@@ -129,7 +129,7 @@ def heatmap(scope: frozenset[str], share_id: str) -> Response:
     sharing_views.refuse_unknown(request.args, ("period", "bandwidth"))
     session = get_session()
     pub = sharing_views.read_publication(
-        session, share_id, current_user, "share.view", None, side_sessions()
+        session, share_id, actor(), "share.view", None, side_sessions()
     )
     settings = get_settings()
     body = share_output.heatmap(
@@ -163,7 +163,7 @@ def tile(scope: frozenset[str], share_id: str, z: int, x: int, y: int) -> Respon
     if not (0 <= z <= 20 and 0 <= x < 2**z and 0 <= y < 2**z):
         raise NotFound("No such tile.")
     session = get_session()
-    share = sharing_views.live_share(session, share_id, current_user, side_sessions())
+    share = sharing_views.live_share(session, share_id, actor(), side_sessions())
     period = share_output.tile_period(session, share, request.args.get("period"))
     body = shared_tile(session, str(share.id), period, z, x, y)
     resp = Response(body, mimetype="application/vnd.mapbox-vector-tile")

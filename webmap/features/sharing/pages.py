@@ -21,6 +21,7 @@ from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from webmap.access.policy import can, permission
+from webmap.access.session import actor
 from webmap.features.sharing import presenter as sharing_views
 from webmap.features.sharing import service as sharing
 from webmap.infra.db import get_session, unit_of_work
@@ -113,7 +114,7 @@ def _terms_from_form() -> dict[str, Any]:
 def index(scope: frozenset[str]) -> str:
     return render_template(
         "shares/index.html",
-        shares=sharing_views.overview(get_session(), current_user),
+        shares=sharing_views.overview(get_session(), actor()),
         may_create=can(current_user.role, "share", "create", "own"),
     )
 
@@ -128,7 +129,7 @@ def new(scope: frozenset[str]) -> Any:
     if request.method == "POST":
         form = _terms_from_form()
         try:
-            share = sharing.create_share(session, current_user, validated(sharing.ShareIn, form))
+            share = sharing.create_share(session, actor(), validated(sharing.ShareIn, form))
         except DomainError as exc:
             session.rollback()
             errors = exc.fields or {"form": exc.message}
@@ -153,7 +154,7 @@ def detail(scope: frozenset[str], share_id: str) -> Any:
         share = sharing.get_share(session, share_id)
     except DomainError:
         abort(404)
-    body = sharing_views.summary(session, share, current_user)
+    body = sharing_views.summary(session, share, actor())
     role = current_user.role
     sets = session.execute(
         text("SELECT slug, name FROM boundary_set WHERE is_current ORDER BY name")
@@ -201,16 +202,16 @@ def revoke(scope: frozenset[str], share_id: str) -> Response:
 def _change(share_id: str, what: str) -> Response:
     session = get_session()
     try:
-        share = sharing_views.own_share(session, share_id, current_user)
+        share = sharing_views.own_share(session, share_id, actor())
     except DomainError:
         abort(404)
     try:
         if what == "revoke":
-            sharing.revoke(session, share, current_user, request.form.get("reason", ""))
+            sharing.revoke(session, share, actor(), request.form.get("reason", ""))
             message = "Share revoked: its recipients can no longer see it."
         else:
             approve = request.form.get("approve") == "yes"
-            sharing.decide(session, current_user, share, approve, request.form.get("note", ""))
+            sharing.decide(session, actor(), share, approve, request.form.get("note", ""))
             message = "Share approved." if approve else "Share rejected."
         flash(message, "success")
     except DomainError as exc:

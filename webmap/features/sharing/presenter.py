@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from spatial.redaction import precision_statement
+from webmap.access.actor import Actor
 from webmap.features.sharing import output as share_output
 from webmap.features.sharing import service as sharing
 from webmap.features.sharing.output import Publication
@@ -54,7 +55,7 @@ def recipients_label(session: Session, share: Share) -> str:
     return str(names or "")
 
 
-def summary(session: Session, share: Share, user: Any) -> dict[str, Any]:
+def summary(session: Session, share: Share, user: Actor) -> dict[str, Any]:
     """A share's terms as its source and its recipients may see them."""
     source, names = session.execute(
         text(
@@ -91,7 +92,7 @@ def summary(session: Session, share: Share, user: Any) -> dict[str, Any]:
     }
 
 
-def overview(session: Session, user: Any) -> dict[str, list[dict[str, Any]]]:
+def overview(session: Session, user: Actor) -> dict[str, list[dict[str, Any]]]:
     """Shares made by the user's agency and shares addressed to it (RLS limits both)."""
     shares = session.scalars(select(Share).order_by(Share.created_at.desc())).all()
     made: list[dict[str, Any]] = []
@@ -102,7 +103,7 @@ def overview(session: Session, user: Any) -> dict[str, list[dict[str, Any]]]:
     return {"made": made, "received": received}
 
 
-def own_share(session: Session, share_id: str, user: Any) -> Share:
+def own_share(session: Session, share_id: str, user: Actor) -> Share:
     """A share of the user's own agency (to decide on, revoke or link), else 404."""
     share = sharing.get_share(session, share_id)
     if str(share.from_agency_id) != str(user.agency_id):
@@ -124,7 +125,7 @@ def refuse_unknown(args: Mapping[str, str], allowed: Iterable[str] = ()) -> None
 def live_share(
     session: Session,
     share_id: str,
-    user: Any | None,
+    user: Actor | None,
     session_factory: Callable[[], Session] | None = None,
 ) -> Share:
     """A share its reader may read now: 404 if not theirs to see, 410 once no longer in force
@@ -140,7 +141,7 @@ def live_share(
 def read_publication(
     session: Session,
     share_id: str,
-    user: Any | None,
+    user: Actor | None,
     action: str | None,
     fmt: str | None = None,
     session_factory: Callable[[], Session] | None = None,

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from spatial.redaction import FLOORS, ProfileError, TierProfile, tighten
 from spatial.redaction_profiles import LONDON
+from webmap.access.actor import Actor
 from webmap.features.layers.queries import add_months
 from webmap.infra import audit
 from webmap.infra.errors import DomainError, Gone, Invalid, NotFound
@@ -268,7 +269,7 @@ def _one_tier_per_audience(
 # -- life cycle -----------------------------------------------------------------------------
 
 
-def create_share(session: Session, user: Any, terms: ShareIn) -> Share:
+def create_share(session: Session, user: Actor, terms: ShareIn) -> Share:
     """Record a share. Tier B is active at once (its creator approves it); tier C waits for
     a second person's approval."""
     own = str(user.agency_id)
@@ -381,7 +382,7 @@ def require_live(share: Share, own_agency: str | None) -> None:
         raise Gone("This share is not in force.")
 
 
-def decide(session: Session, user: Any, share: Share, approve: bool, note: str) -> Share:
+def decide(session: Session, user: Actor, share: Share, approve: bool, note: str) -> Share:
     """Approve or reject a pending share; the approver may not be its creator."""
     if share.status != "pending":
         raise _invalid("status", "this share is not awaiting approval")
@@ -405,7 +406,7 @@ def decide(session: Session, user: Any, share: Share, approve: bool, note: str) 
     return share
 
 
-def revoke(session: Session, share: Share, user: Any, reason: str) -> Share:
+def revoke(session: Session, share: Share, user: Actor, reason: str) -> Share:
     if not reason.strip():
         raise _invalid("reason", "say why the share is revoked")
     if share.revoked_at is not None:
