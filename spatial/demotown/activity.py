@@ -19,25 +19,23 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
-from shapely.geometry import LineString, MultiPolygon, Point
-from shapely.geometry.base import BaseGeometry
+from shapely.geometry import MultiPolygon, Point
 
 from spatial.demotown.boundaries import FADING_SPOT, STAIRWELL, emerging_spot
 from spatial.demotown.layout import Layout, to_wgs84_xy
 from spatial.demotown.model import OBSERVATION_DTYPES, ContextSpec, VehicleSpec
+from spatial.demotown.sampling import Sampler, along, around, choice, draw, mixture, within
 from spatial.vocabulary import CATEGORIES, INFORMATION_GRADES, SOURCE_GRADES
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 ObjArray = npt.NDArray[np.object_]
-Sampler = Callable[[np.random.Generator, int], tuple[FloatArray, FloatArray, IntArray]]
 
 MONTHS = 24
 AGENCY_KEYS: tuple[str, ...] = ("police", "social_care", "health", "education", "vcse", "bus")
@@ -146,84 +144,6 @@ class _Rows:
     refs: IntArray  # (n, 4): count, then up to three pseudonym indices
 
 
-def _choice(
-    rng: np.random.Generator, weights: dict[str, float], keys: Sequence[str], n: int
-) -> IntArray:
-    codes = np.array([keys.index(k) for k in weights], dtype=np.int64)
-    p = np.array(list(weights.values()))
-    return codes[rng.choice(len(codes), n, p=p / p.sum())]
-
-
-def _around(centres: Sequence[Point], sigma: float) -> Sampler:
-    cx = np.array([c.x for c in centres])
-    cy = np.array([c.y for c in centres])
-
-    def sample(rng: np.random.Generator, n: int) -> tuple[FloatArray, FloatArray, IntArray]:
-        i = rng.integers(0, len(centres), n)
-        return cx[i] + rng.normal(0, sigma, n), cy[i] + rng.normal(0, sigma, n), i
-
-    return sample
-
-
-def _along(lines: Sequence[LineString], jitter: float) -> Sampler:
-    lengths = np.array([line.length for line in lines])
-    geoms = np.array(lines, dtype=object)
-
-    def sample(rng: np.random.Generator, n: int) -> tuple[FloatArray, FloatArray, IntArray]:
-        i = rng.choice(len(lines), n, p=lengths / lengths.sum())
-        pts = shapely.line_interpolate_point(geoms[i], rng.random(n) * lengths[i])
-        xy = shapely.get_coordinates(pts)
-        return xy[:, 0] + rng.normal(0, jitter, n), xy[:, 1] + rng.normal(0, jitter, n), i
-
-    return sample
-
-
-def _within(geom: BaseGeometry) -> Sampler:
-    shapely.prepare(geom)
-    x0, y0, x1, y1 = geom.bounds
-
-    def sample(rng: np.random.Generator, n: int) -> tuple[FloatArray, FloatArray, IntArray]:
-        x, y = np.empty(n), np.empty(n)
-        todo = np.arange(n)
-        while todo.size:  # rejection from the bounding box; the polygons fill a good share
-            px = rng.uniform(x0, x1, todo.size)
-            py = rng.uniform(y0, y1, todo.size)
-            ok = shapely.contains_xy(geom, px, py)
-            x[todo[ok]], y[todo[ok]] = px[ok], py[ok]
-            todo = todo[~ok]
-        return x, y, np.zeros(n, dtype=np.int64)
-
-    return sample
-
-
-def _mixture(parts: Sequence[tuple[float, Sampler]]) -> Sampler:
-    # The auxiliary index says which part each point came from.
-    p = np.array([w for w, _ in parts])
-
-    def sample(rng: np.random.Generator, n: int) -> tuple[FloatArray, FloatArray, IntArray]:
-        which = rng.choice(len(parts), n, p=p / p.sum())
-        x, y = np.empty(n), np.empty(n)
-        for j, (_, sub) in enumerate(parts):
-            mask = which == j
-            x[mask], y[mask], _ = sub(rng, int(mask.sum()))
-        return x, y, which.astype(np.int64)
-
-    return sample
-
-
-def _draw(
-    rng: np.random.Generator, sampler: Sampler, n: int, region: BaseGeometry
-) -> tuple[FloatArray, FloatArray, IntArray]:
-    # Redraw whatever lands in the sea (or too near a single-child cluster) until none do.
-    x, y, aux = sampler(rng, n)
-    for _ in range(200):
-        bad = ~shapely.contains_xy(region, x, y)
-        if not bad.any():
-            return x, y, aux
-        x[bad], y[bad], aux[bad] = sampler(rng, int(bad.sum()))
-    raise RuntimeError("sampler keeps missing the land")
-
-
 def _components(layout: Layout) -> list[_Component]:
     ones = np.ones(MONTHS)
     emerging = np.zeros(MONTHS)
@@ -242,35 +162,35 @@ def _components(layout: Layout) -> list[_Component]:
                "older_males_approaching": 0.15, "unexplained_goods": 0.15,
                "cuckooing_concern": 0.1, "child_out_late": 0.23}  # fmt: skip
     others = [
-        _Component(0.0015, ones, _along(main_roads, 8.0), (None,), 0.0,
+        _Component(0.0015, ones, along(main_roads, 8.0), (None,), 0.0,
                    {"vehicle_of_interest": 1.0}, {"police": 0.7, "bus": 0.3}, _EVENING, 0.15,
                    vehicle=key)
         for key in ("v2", "v3", "v4", "v5")
     ]  # fmt: skip
     return [
         # Persistent hotspots: flat profiles, so counts stay steady month after month.
-        _Component(0.07, ones, _around([layout.bus_station], 45.0), ("bus_station",), 0.7,
+        _Component(0.07, ones, around([layout.bus_station], 45.0), ("bus_station",), 0.7,
                    {"suspected_drug_running": 0.3, "older_males_approaching": 0.25,
                     "child_out_late": 0.2, "missing_child_found": 0.1, "unexplained_goods": 0.15},
                    {"police": 0.45, "bus": 0.3, "social_care": 0.1, "vcse": 0.1,
                     "education": 0.05}, _EVENING, 0.55, 15),
-        _Component(0.08, ones, _around([s.point for s in layout.takeaways], 20.0),
+        _Component(0.08, ones, around([s.point for s in layout.takeaways], 20.0),
                    tuple(f"takeaway:{i}" for i in range(len(layout.takeaways))), 0.7,
                    {"unexplained_goods": 0.3, "older_males_approaching": 0.3,
                     "suspected_drug_running": 0.25, "child_out_late": 0.15},
                    {"police": 0.4, "social_care": 0.25, "vcse": 0.2, "health": 0.05,
                     "education": 0.1}, _NIGHT, 0.5, 15),
-        _Component(0.05, ones, _around([parks["Castle Fields"].centroid], 90.0), ("park",), 0.6,
+        _Component(0.05, ones, around([parks["Castle Fields"].centroid], 90.0), ("park",), 0.6,
                    {"weapon_found": 0.2, "suspected_drug_running": 0.35, "child_out_late": 0.25,
                     "older_males_approaching": 0.2},
                    {"police": 0.5, "vcse": 0.3, "social_care": 0.2}, _EVENING, 0.45, 12),
-        _Component(0.04, ones, _around([STAIRWELL], 15.0), ("stairwell",), 0.8,
+        _Component(0.04, ones, around([STAIRWELL], 15.0), ("stairwell",), 0.8,
                    {"cuckooing_concern": 0.45, "suspected_drug_running": 0.4, "weapon_found": 0.05,
                     "unexplained_goods": 0.1},
                    {"police": 0.6, "social_care": 0.3, "health": 0.1}, _NIGHT, 0.4, 8),
         # The emerging hotspot: the busiest single cell in its last months, but not so far
         # ahead that its Gi* variance drowns every other hotspot (the fading one included).
-        _Component(0.02, emerging, _around([emerging_spot(layout)], 55.0), ("emerging",), 0.6,
+        _Component(0.02, emerging, around([emerging_spot(layout)], 55.0), ("emerging",), 0.6,
                    {"suspected_drug_running": 0.45, "older_males_approaching": 0.25,
                     "unexplained_goods": 0.15, "child_out_late": 0.15},
                    {"police": 0.5, "bus": 0.2, "social_care": 0.2, "vcse": 0.1}, _NIGHT, 0.6, 10),
@@ -278,26 +198,26 @@ def _components(layout: Layout) -> list[_Component]:
         # it. It is big (over a third of all reports in the first months, about an eighth in
         # the last) and spread over its neighbouring cells, so that Gi*, which judges
         # clustering against the whole town, still finds it while the emerging hotspot peaks.
-        _Component(0.28, fading, _mixture([(0.25, _around([FADING_SPOT], 70.0)),
-                                           (0.75, _around([FADING_SPOT], 450.0))]),
+        _Component(0.28, fading, mixture([(0.25, around([FADING_SPOT], 70.0)),
+                                           (0.75, around([FADING_SPOT], 450.0))]),
                    ("fading", None), 0.8,
                    {"suspected_drug_running": 0.3, "weapon_found": 0.2, "child_out_late": 0.3,
                     "older_males_approaching": 0.2},
                    {"vcse": 0.4, "police": 0.4, "education": 0.2}, _EVENING, 0.5, 10),
         # The vehicle of interest keeps turning up along route 2A.
-        _Component(0.015, voi, _along([routes["2A"]], 8.0), ("route:2A",), 0.8,
+        _Component(0.015, voi, along([routes["2A"]], 8.0), ("route:2A",), 0.8,
                    {"vehicle_of_interest": 1.0}, {"police": 0.5, "bus": 0.4, "social_care": 0.1},
                    _EVENING, 0.3, 8, vehicle="voi"),
         *others,
-        _Component(0.05, ones, _around([s.point for s in layout.schools], 70.0), (None,), 0.0,
+        _Component(0.05, ones, around([s.point for s in layout.schools], 70.0), (None,), 0.0,
                    {"older_males_approaching": 0.35, "unexplained_goods": 0.25,
                     "suspected_drug_running": 0.2, "child_out_late": 0.1, "weapon_found": 0.1},
                    {"education": 0.7, "police": 0.15, "social_care": 0.15}, _SCHOOL, 0.5,
                    season=_TERM),
         # Background noise (share filled in by the caller): housing first, then the centre.
-        _Component(0.0, ones, _mixture([(0.6, _within(housing)),
-                                        (0.25, _around([Point(100, -50)], 450.0)),
-                                        (0.15, _within(layout.built_up))]), (None,), 0.0,
+        _Component(0.0, ones, mixture([(0.6, within(housing)),
+                                        (0.25, around([Point(100, -50)], 450.0)),
+                                        (0.15, within(layout.built_up))]), (None,), 0.0,
                    generic, {"police": 0.35, "social_care": 0.2, "education": 0.15,
                              "health": 0.1, "vcse": 0.15, "bus": 0.05}, _EVENING, 0.3),
     ]  # fmt: skip
@@ -417,7 +337,7 @@ def generate_observations(
 
     parts: list[_Rows] = []
     for comp, n in zip(components, counts, strict=True):
-        x, y, aux = _draw(rng, comp.sampler, n, region)
+        x, y, aux = draw(rng, comp.sampler, n, region)
         weights = comp.profile * comp.season[calendar]
         month = _spread_months(rng, weights, aux)
         ids = np.array([str(contexts[k].id) if k else None for k in comp.contexts], object)
@@ -428,8 +348,8 @@ def generate_observations(
         vehicle = np.full(n, str(vehicles[comp.vehicle].id) if comp.vehicle else None, object)
         regulars = rng.choice(60, comp.regulars, replace=False).astype(np.int64)
         parts.append(_Rows(x, y, times(month, comp.hours),
-                           _choice(rng, comp.categories, _CATS, n),
-                           _choice(rng, comp.agencies, AGENCY_KEYS, n), context, vehicle,
+                           choice(rng, comp.categories, _CATS, n),
+                           choice(rng, comp.agencies, AGENCY_KEYS, n), context, vehicle,
                            _refs(rng, n, comp.yp_rate, regulars, zipf)))  # fmt: skip
 
     # Single-child clusters: 2-4 reports of one young person a few weeks apart, near home.
@@ -440,9 +360,9 @@ def generate_observations(
         refs[:, :2] = [1, _POOL + j]
         parts.append(_Rows(cx + r * np.cos(angle), cy + r * np.sin(angle),
                            times(month.astype(np.int64), _EVENING),
-                           _choice(rng, {"missing_child_found": 0.5, "child_out_late": 0.5},
+                           choice(rng, {"missing_child_found": 0.5, "child_out_late": 0.5},
                                    _CATS, n),
-                           _choice(rng, {"social_care": 0.6, "police": 0.4}, AGENCY_KEYS, n),
+                           choice(rng, {"social_care": 0.6, "police": 0.4}, AGENCY_KEYS, n),
                            np.full(n, None, object), np.full(n, None, object), refs))  # fmt: skip
 
     def joined(field: str) -> npt.NDArray[np.generic]:

@@ -181,6 +181,25 @@ def can(role: str, resource: str, action: str, rel: str) -> bool:
     return rel in rule(resource, action).relations(role)
 
 
+def actions(
+    role: str, resource: str, rel: str, ruled_out: Mapping[str, str | None] | None = None
+) -> frozenset[str]:
+    """The one answer to "which buttons does this user see on this object?": the actions the
+    policy table lets ``role`` take on ``resource`` in relation ``rel``, less those the
+    object's own rules forbid now (``ruled_out``: action → why, or None if allowed; each
+    service states its object's rules, e.g. a second person approves).
+
+    >>> sorted(actions("analyst", "share", "own"))
+    ['approve', 'create', 'read', 'revoke']
+    >>> sorted(actions("analyst", "share", "own", {"approve": "you made it", "revoke": None}))
+    ['create', 'read', 'revoke']
+    >>> sorted(actions("practitioner", "share", "own"))
+    ['read']
+    """
+    allowed = {a for (res, a), r in POLICY.items() if res == resource and rel in r.relations(role)}
+    return frozenset(a for a in allowed if not (ruled_out or {}).get(a))
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 

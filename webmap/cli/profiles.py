@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from spatial.redaction import FLOORS, ProfileError, TierProfile, precision_statement, tighten
 from webmap.cli.common import owner_session
-from webmap.features.sharing.service import agency_profile, profile_to_json
+from webmap.features.sharing.profiles import agency_profile, profile_to_json
 from webmap.infra import audit
 
 FIELDS = [f.name for f in dataclasses.fields(TierProfile) if f.name != "tier"]

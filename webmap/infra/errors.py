@@ -100,3 +100,8 @@ class TooMany(DomainError):
     """A limit was reached; ``retry_after`` says in how many seconds to try again."""
 
     code = "too_many_requests"
+
+
+class ImportProblem(ValueError):
+    """A file as a whole cannot be imported (unreadable, wrong columns); says why. (For the
+    CLI's bulk imports, which report problems row by row otherwise.)"""

@@ -19,7 +19,7 @@ from spatial.heatmap import (
     class_polygons,
     kernel_density,
 )
-from webmap.features.layers.queries import _FILTER, LayerQuery, _params
+from webmap.features.layers.queries import CELL_MONTH_FILTER, LayerQuery, filter_params
 
 
 def heatmap_json(
@@ -35,11 +35,11 @@ def heatmap_json(
     rows = session.execute(
         text(
             f"""SELECT ST_X(ST_Centroid(c.geom)), ST_Y(ST_Centroid(c.geom)), t.n
-                FROM (SELECT cm.cell, sum(cm.n) AS n FROM cell_month cm WHERE {_FILTER}
+                FROM (SELECT cm.cell, sum(cm.n) AS n FROM cell_month cm WHERE {CELL_MONTH_FILTER}
                       GROUP BY cm.cell) t
                 JOIN cell c ON c.res = :res AND c.cell = t.cell"""  # noqa: S608
         ),
-        _params(agency, LayerQuery(9, q.month_from, q.month_to, q.categories)),
+        filter_params(agency, LayerQuery(9, q.month_from, q.month_to, q.categories)),
     ).all()
     return density_geojson(
         [r[0] for r in rows],

@@ -14,10 +14,10 @@ from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import text
 
 from webmap.access.policy import can, permission
 from webmap.access.session import actor
+from webmap.features.reference import queries as reference
 from webmap.infra.db import get_session, unit_of_work
 
 bp = Blueprint("panel", __name__)
@@ -64,12 +64,7 @@ def _shared() -> dict[str, Any] | None:
     user's role may read shared layers."""
     if not can(current_user.role, "shared_layer", "read", "shared_with"):
         return None
-    sets = get_session().execute(
-        text(
-            "SELECT slug, name FROM boundary_set WHERE is_current ORDER BY CASE kind"
-            " WHEN 'council_ward' THEN 0 WHEN 'police_neighbourhood' THEN 1 ELSE 2 END, name"
-        )
-    )
+    sets = reference.current_boundary_sets(get_session())
     return {
         "shares_url": url_for("shares_api.list_shares"),
         "layer_url": url_for("shares_api.layer", share_id="__id__"),

@@ -113,13 +113,13 @@ def precision(res: int, k: int | None = None, period: str = "month") -> str:
     return f"Cells of about {size}{hidden}, by {period}."
 
 
-_FILTER = """
+CELL_MONTH_FILTER = """
   cm.agency_id = :agency AND cm.res = :res AND cm.month BETWEEN :m_from AND :m_to
   AND (cardinality(CAST(:cats AS text[])) = 0 OR cm.category = ANY(CAST(:cats AS text[])))
 """
 
 
-def _params(agency: uuid.UUID, q: LayerQuery) -> dict[str, Any]:
+def filter_params(agency: uuid.UUID, q: LayerQuery) -> dict[str, Any]:
     return {
         "agency": agency,
         "res": q.res,
@@ -141,11 +141,11 @@ def cell_counts_geojson(session: Session, agency: uuid.UUID, q: LayerQuery) -> d
                   'properties', json_build_object('cell', t.cell::text, 'n', t.n))
                 ORDER BY t.cell), '[]'::json))::text
             FROM (SELECT cm.cell, sum(cm.n)::int AS n FROM cell_month cm
-                  WHERE {_FILTER} GROUP BY cm.cell) t
+                  WHERE {CELL_MONTH_FILTER} GROUP BY cm.cell) t
             JOIN cell c ON c.res = :res AND c.cell = t.cell
-            """  # noqa: S608 - _FILTER is a constant
+            """  # noqa: S608 - CELL_MONTH_FILTER is a constant
         ),
-        _params(agency, q),
+        filter_params(agency, q),
     ).scalar_one()
     fc: dict[str, Any] = json.loads(body)
     return fc
@@ -167,10 +167,10 @@ def series(
     counts = np.zeros((len(months), len(cells)), dtype=np.float64)
     rows = session.execute(
         text(
-            f"SELECT cm.month, cm.cell, sum(cm.n) FROM cell_month cm WHERE {_FILTER}"  # noqa: S608
+            f"SELECT cm.month, cm.cell, sum(cm.n) FROM cell_month cm WHERE {CELL_MONTH_FILTER}"  # noqa: S608
             " GROUP BY 1, 2"
         ),
-        _params(agency, q),
+        filter_params(agency, q),
     )
     m_index = {m: i for i, m in enumerate(months)}
     for month, cell, n in rows:
@@ -266,11 +266,11 @@ def area_counts(
             LEFT JOIN (SELECT ca.area_id, sum(cm.n)::int AS n
                        FROM cell_month cm JOIN cell_area ca ON ca.res = cm.res
                                                            AND ca.cell = cm.cell
-                       WHERE {_FILTER} GROUP BY ca.area_id) t ON t.area_id = a.id
+                       WHERE {CELL_MONTH_FILTER} GROUP BY ca.area_id) t ON t.area_id = a.id
             WHERE a.boundary_set_id = :set_id
-            """  # noqa: S608 - _FILTER is a constant
+            """  # noqa: S608 - CELL_MONTH_FILTER is a constant
         ),
-        {**_params(agency, q), "set_id": set_id},
+        {**filter_params(agency, q), "set_id": set_id},
     ).scalar_one()
     fc: dict[str, Any] = json.loads(body)
     return fc

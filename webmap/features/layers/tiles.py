@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from webmap.features.layers.queries import _FILTER, LayerQuery
+from webmap.features.layers.queries import CELL_MONTH_FILTER, LayerQuery
 
 MAX_TILE_BYTES = 500_000
 
@@ -25,7 +25,7 @@ cells AS (
 ),
 counts AS (
   SELECT cm.cell, sum(cm.n)::int AS n FROM cell_month cm
-  WHERE {_FILTER} AND cm.cell IN (SELECT cell FROM cells)
+  WHERE {CELL_MONTH_FILTER} AND cm.cell IN (SELECT cell FROM cells)
   GROUP BY cm.cell
 )
 SELECT ST_AsMVT(t, 'cells', 4096, 'geom') FROM (
@@ -33,7 +33,7 @@ SELECT ST_AsMVT(t, 'cells', 4096, 'geom') FROM (
          ST_AsMVTGeom(ST_Transform(cells.geom, 3857), env.e, 4096, 64, true) AS geom
   FROM counts JOIN cells USING (cell), env
 ) t
-"""  # noqa: S608 - _FILTER is a constant
+"""  # noqa: S608 - CELL_MONTH_FILTER is a constant
 
 
 def resolution_for_zoom(z: int) -> int:

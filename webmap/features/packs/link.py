@@ -14,7 +14,7 @@ from flask import Blueprint
 
 from webmap.features.packs import service as packs
 from webmap.features.packs.pages import file_response, gone
-from webmap.features.sharing.link import _checked
+from webmap.features.sharing.link import checked_share_id
 from webmap.infra.db import get_session, unit_of_work
 from webmap.infra.errors import DomainError, Gone
 
@@ -23,7 +23,7 @@ bp = Blueprint("pack_link", __name__, url_prefix="/s")
 
 def _file(token: str, fmt: str) -> Any:
     try:
-        share_id = _checked(token)
+        share_id = checked_share_id(token)
         session = get_session()
         pack = packs.pack_for_share(session, share_id)
         body = packs.download(session, pack, fmt, None)

@@ -23,9 +23,8 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import text
 
-from webmap.access.policy import can, permission
+from webmap.access.policy import actions, can, permission
 from webmap.access.session import actor
 from webmap.features.layers.queries import add_months
 from webmap.features.packs import service as packs
@@ -33,7 +32,9 @@ from webmap.features.packs import texts as pack_texts
 from webmap.features.packs.build import build_content, period_label, place_options, reference
 from webmap.features.packs.inspect import render_page_png
 from webmap.features.packs.mapimage import render_map_png
-from webmap.features.sharing import service as sharing
+from webmap.features.reference import queries as geodata
+from webmap.features.sharing import tokens
+from webmap.features.sharing.presenter import share_areas
 from webmap.infra.db import get_session, side_sessions, unit_of_work
 from webmap.infra.errors import DomainError, Gone
 from webmap.models.packs import BriefingPack
@@ -86,7 +87,7 @@ def index(scope: frozenset[str]) -> str:
     return render_template(
         "packs/index.html",
         packs=packs.listing(session, actor()),
-        agencies=dict(session.execute(text("SELECT id, name FROM agency")).tuples().all()),
+        agencies=geodata.agency_names(session),
         state=packs.state,
         state_text=STATE_TEXT,
         may_create=can(current_user.role, "pack", "create", "own"),
@@ -98,27 +99,11 @@ def index(scope: frozenset[str]) -> str:
 
 
 def _form_options(session: Any) -> dict[str, Any]:
-    recipients = session.execute(
-        text("SELECT slug, name FROM agency WHERE kind::text = ANY(:k) ORDER BY name"),
-        {"k": list(packs.RECIPIENT_KINDS)},
-    ).all()
-    rows = session.execute(
-        text(
-            "SELECT b.name, a.id, a.code, a.name FROM boundary_set b"
-            " JOIN area a ON a.boundary_set_id = b.id WHERE b.is_current"
-            # Wards first (as on the map), then the other sets.
-            " ORDER BY array_position(ARRAY['council_ward','police_neighbourhood','health_area',"
-            "'school_catchment','ldsm_area','other']::text[], b.kind::text), b.name, a.code"
-        )
-    ).all()
-    area_sets: dict[str, list[tuple[str, str]]] = {}
-    for set_name, area_id, code, name in rows:
-        area_sets.setdefault(set_name, []).append((str(area_id), f"{code} {name}"))
     quarters = packs.quarters()
     return {
-        "recipients": recipients,
+        "recipients": geodata.agencies_of_kinds(session, packs.RECIPIENT_KINDS),
         "places": place_options(session),
-        "area_sets": area_sets,
+        "area_sets": geodata.areas_by_set(session),
         "starts": [(s.strftime("%Y-%m"), period_label(s, e)) for s, e in quarters],
         "ends": [(add_months(e, -1).strftime("%Y-%m"), period_label(s, e)) for s, e in quarters],
         "markings": packs.MARKINGS,
@@ -196,10 +181,6 @@ def new(scope: frozenset[str]) -> Any:
 # -- one pack -----------------------------------------------------------------------------------
 
 
-def _names(session: Any, sql: str, ids: list[Any]) -> list[str]:
-    return [r[0] for r in session.execute(text(sql), {"ids": ids})] if ids else []
-
-
 def _detail(pack: BriefingPack, errors: dict[str, str] | None = None, status: int = 200) -> Any:
     session = get_session()
     own, role = _own(pack), current_user.role
@@ -210,23 +191,17 @@ def _detail(pack: BriefingPack, errors: dict[str, str] | None = None, status: in
         if can(role, "share", "read", "own"):
             info["share_url"] = url_for("shares.detail", share_id=share.id)
         info["period"] = period_label(share.period_from, share.period_to or share.period_from)
-        info["areas"] = _names(
-            session,
-            "SELECT a.code || ' ' || a.name FROM area a WHERE a.id = ANY(:ids) ORDER BY a.code",
-            [r[0] for r in session.execute(
-                text("SELECT area_id FROM share_area WHERE share_id = :s"), {"s": share.id}
-            )],
-        )  # fmt: skip
-        places = "SELECT name FROM context WHERE id = ANY(:ids) ORDER BY name"
-        info["routes"] = _names(session, places, list(pack.route_ids))
-        info["hubs"] = _names(session, places, list(pack.hub_ids))
+        info["areas"] = share_areas(session, share.id)
+        info["routes"] = packs.place_names(session, list(pack.route_ids))
+        info["hubs"] = packs.place_names(session, list(pack.hub_ids))
         info["people"] = packs.people(session, pack)
         if share.recipient_kind == "external" and state == "approved":
-            token = sharing.link_token(share, current_app.config["SECRET_KEY"])
+            token = tokens.link_token(share, current_app.config["SECRET_KEY"])
             info["links"] = {
                 fmt: url_for(f"pack_link.{fmt}", token=token, _external=True)
                 for fmt in ("pdf", "html")
             }
+    may = actions(role, "pack", "own" if own else "shared_with", packs.ruled_out(pack, actor()))
     page = render_template(
         "packs/detail.html",
         pack=pack,
@@ -237,14 +212,10 @@ def _detail(pack: BriefingPack, errors: dict[str, str] | None = None, status: in
         info=info,
         errors=errors or {},
         form=request.form if errors else {},
-        may_decide=own
-        and can(role, "pack", "approve", "own")
-        and state == "pending"
-        and pack.created_by != current_user.id,
+        may_decide=own and "approve" in may,
         created_by_me=pack.created_by == current_user.id,
-        may_withdraw=own and can(role, "pack", "withdraw", "own") and state != "withdrawn"
-        and pack.status in {"pending", "approved"},
-    )  # fmt: skip
+        may_withdraw=own and "withdraw" in may,
+    )
     return page, status
 
 

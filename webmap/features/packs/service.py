@@ -33,6 +33,7 @@ from webmap.features.packs.build import (
     render_checked,
 )
 from webmap.features.sharing import service as sharing
+from webmap.features.sharing.profiles import agency_profile
 from webmap.infra import audit
 from webmap.infra.errors import Conflict, DomainError, Gone, Invalid, NotFound
 from webmap.infra.validation import validated
@@ -108,7 +109,7 @@ def _recipient(session: Session, terms: PackIn) -> tuple[dict[str, Any], str]:
 
 def _check_period(session: Session, user: Actor, terms: PackIn) -> None:
     """Whole periods of the tier C profile, ending before the periods it withholds."""
-    profile = sharing.agency_profile(session, user.agency_id, "C")
+    profile = agency_profile(session, user.agency_id, "C")
     share_terms = sharing.ShareIn.model_construct(
         period_from=terms.period_from, period_to=terms.period_to
     )
@@ -227,6 +228,22 @@ def share_of(session: Session, pack: BriefingPack) -> Share:
     return sharing.get_share(session, pack.share_id)
 
 
+def ruled_out(pack: BriefingPack, user: Actor) -> dict[str, str | None]:
+    """What the pack's own state rules out for ``user`` now, per action (None: nothing): the
+    one statement of the pack's rules, for :func:`decide`, :func:`withdraw` and the page's
+    buttons (through :func:`webmap.access.policy.actions`)."""
+    return {
+        "approve": "this pack is not awaiting approval"
+        if pack.status != "pending"
+        else "a pack cannot be approved by the person who made it"
+        if pack.created_by == user.id
+        else None,
+        "withdraw": None
+        if pack.status in {"pending", "approved"}
+        else f"this pack is {pack.status}; it cannot be withdrawn",
+    }
+
+
 def state(pack: BriefingPack) -> str:
     """pending, approved, rejected, withdrawn or expired (approved, past its review date)."""
     if pack.status == "approved" and pack.review_on < today():
@@ -264,10 +281,9 @@ def decide(
     """Approve (build, check, render, inspect, store — only then approved) or reject."""
     if approve is None:
         raise invalid("approve", "choose Approve or Reject")
-    if pack.status != "pending":
-        raise invalid("status", "this pack is not awaiting approval")
-    if pack.created_by == user.id:
-        raise invalid("approver", "a pack cannot be approved by the person who made it")
+    problem = ruled_out(pack, user)["approve"]
+    if problem is not None:
+        raise invalid("status" if pack.status != "pending" else "approver", problem)
     note = note.strip()[:2000]
     share = share_of(session, pack)
     now = datetime.now(UTC)
@@ -303,8 +319,9 @@ def decide(
 def withdraw(session: Session, user: Actor, pack: BriefingPack, reason: str) -> BriefingPack:
     """Withdraw a pending or approved pack; its share is revoked, so its link stops too."""
     reason = reason.strip()[:2000]
-    if pack.status not in {"pending", "approved"}:
-        raise invalid("status", f"this pack is {pack.status}; it cannot be withdrawn")
+    problem = ruled_out(pack, user)["withdraw"]
+    if problem is not None:
+        raise invalid("status", problem)
     if not reason:
         raise invalid("reason", "say why the pack is withdrawn")
     share = share_of(session, pack)
@@ -362,3 +379,15 @@ def pack_for_share(session: Session, share_id: str) -> BriefingPack:
     if pack is None:
         raise NotFound("No such briefing pack.")
     return pack
+
+
+def place_names(session: Session, ids: list[uuid.UUID]) -> list[str]:
+    """The names of the agency's contexts with these ids (a pack's routes or hubs), by name."""
+    if not ids:
+        return []
+    return [
+        name
+        for (name,) in session.execute(
+            text("SELECT name FROM context WHERE id = ANY(:ids) ORDER BY name"), {"ids": ids}
+        )
+    ]

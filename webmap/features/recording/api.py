@@ -13,13 +13,12 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel
-from sqlalchemy import text
 
 from webmap.access.policy import permission
 from webmap.access.session import actor
 from webmap.features.recording import queries as records
 from webmap.features.recording import service as recording
-from webmap.features.recording import vehicles
+from webmap.features.recording import vehicles, versions
 from webmap.features.recording.schemas import (
     CONTEXT_GEOMETRY,
     ContextIn,
@@ -34,6 +33,7 @@ from webmap.features.recording.schemas import (
     VehicleList,
     VehicleOut,
 )
+from webmap.features.reference import queries as reference
 from webmap.infra.db import get_session, unit_of_work
 from webmap.infra.errors import Invalid, PreconditionRequired
 from webmap.infra.validation import validated
@@ -95,9 +95,7 @@ def _repair() -> bool:
 @permission("reference", "read")
 @unit_of_work
 def categories(scope: frozenset[str]) -> Response:
-    rows = get_session().execute(
-        text("SELECT code, label FROM category WHERE active ORDER BY sort, label")
-    )
+    rows = reference.vocabulary(get_session(), "category")
     return jsonify({"categories": [{"code": c, "label": label} for c, label in rows]})
 
 
@@ -105,9 +103,7 @@ def categories(scope: frozenset[str]) -> Response:
 @permission("reference", "read")
 @unit_of_work
 def place_features(scope: frozenset[str]) -> Response:
-    rows = get_session().execute(
-        text("SELECT code, label FROM place_feature WHERE active ORDER BY sort, label")
-    )
+    rows = reference.vocabulary(get_session(), "place_feature")
     return jsonify({"place_features": [{"code": c, "label": label} for c, label in rows]})
 
 
@@ -243,7 +239,7 @@ def observation_redact(observation_id: str, scope: frozenset[str]) -> Response:
 def observation_note_history(observation_id: str, scope: frozenset[str]) -> Response:
     db = get_session()
     records.check_scope(db, actor(), "observation", observation_id, scope)
-    notes = recording.note_history(db, actor(), observation_id)
+    notes = versions.note_history(db, actor(), observation_id)
     return jsonify({"notes": notes})
 
 
@@ -257,8 +253,7 @@ def observation_history(observation_id: str, scope: frozenset[str]) -> Response:
 def _history(object_type: str, raw_id: str, scope: frozenset[str]) -> Response:
     db = get_session()
     records.check_scope(db, actor(), object_type, raw_id, scope)
-    versions = recording.history(db, actor(), object_type, raw_id)
-    return jsonify({"versions": versions})
+    return jsonify({"versions": versions.history(db, actor(), object_type, raw_id)})
 
 
 def _delete(object_type: str, raw_id: str, scope: frozenset[str]) -> Response:

@@ -35,6 +35,7 @@ from spatial.cells import cell_keys
 from spatial.geometry_checks import BBox, GeometryProblem, check_geometry
 from webmap.features.recording.schemas import YP_REF, ObservationIn
 from webmap.infra import audit
+from webmap.infra.errors import ImportProblem as ImportProblem
 
 #: Row properties an import may carry (the geometry comes from coordinates or the feature).
 FIELDS = ("occurred_at", "category", "note", "young_person_refs", "source_grade", "info_grade",
@@ -46,10 +47,6 @@ _LOCAL_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?")
 _INTEGER = re.compile(r"[+-]?\d+")
 _COORDINATE_TEXT = re.compile(r" at -?[\d.]+(e-?\d+)?, -?[\d.]+(e-?\d+)?")
 CHUNK = 5_000
-
-
-class ImportProblem(ValueError):
-    """The file as a whole cannot be imported (unreadable, wrong columns); says why."""
 
 
 @dataclass(frozen=True, order=True)

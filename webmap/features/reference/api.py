@@ -7,6 +7,7 @@ import re
 from flask import Blueprint, Response, jsonify
 
 from webmap.access.policy import permission
+from webmap.features.reference import boundaries
 from webmap.features.reference import queries as geodata
 from webmap.infra.db import get_session, unit_of_work
 from webmap.infra.errors import Invalid, NotFound
@@ -91,9 +92,7 @@ def police_uk(scope: frozenset[str]) -> Response:
 def areas_at(scope: frozenset[str]) -> Response:
     """Every area of every current boundary set containing a point (as MapIt does)."""
     from flask import request
-    from sqlalchemy import text
 
-    from webmap.features.reference.boundaries import AREAS_AT
     from webmap.web.context import get_settings
 
     problems = {}
@@ -113,19 +112,4 @@ def areas_at(scope: frozenset[str]) -> Response:
     swapped = area[0] <= values["lat"] <= area[2] and area[1] <= values["lon"] <= area[3]
     if swapped and not inside:
         raise Invalid("lon/lat look swapped", {"lon": "looks swapped with lat"})
-    rows = get_session().execute(text(AREAS_AT), values).mappings()
-    return jsonify(
-        {
-            "areas": [
-                {
-                    "boundary_set": r["slug"],
-                    "boundary_set_name": r["set_name"],
-                    "kind": r["kind"],
-                    "id": str(r["id"]),
-                    "code": r["code"],
-                    "name": r["name"],
-                }
-                for r in rows
-            ]
-        }
-    )
+    return jsonify({"areas": boundaries.areas_at(get_session(), values["lon"], values["lat"])})

@@ -21,6 +21,8 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from spatial.geometry_checks import readable_validity
 from spatial.vocabulary import BOUNDARY_SET_KINDS
@@ -44,7 +46,9 @@ class ImportReport:
 
 
 def slugify(name: str) -> str:
-    """>>> slugify("Council Wards 2026")
+    """A boundary set's slug from its name.
+
+    >>> slugify("Council Wards 2026")
     'council-wards-2026'
     """
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64] or "boundaries"
@@ -163,3 +167,19 @@ FROM area a JOIN boundary_set s ON s.id = a.boundary_set_id AND s.is_current
 WHERE ST_Intersects(a.geom, ST_SetSRID(ST_Point(:lon, :lat), 4326))
 ORDER BY s.name, a.code
 """
+
+
+def areas_at(session: Session, lon: float, lat: float) -> list[dict[str, str]]:
+    """Every area of every current boundary set containing the point (as MapIt does)."""
+    rows = session.execute(text(AREAS_AT), {"lon": lon, "lat": lat}).mappings()
+    return [
+        {
+            "boundary_set": r["slug"],
+            "boundary_set_name": r["set_name"],
+            "kind": r["kind"],
+            "id": str(r["id"]),
+            "code": r["code"],
+            "name": r["name"],
+        }
+        for r in rows
+    ]

@@ -21,8 +21,8 @@ import shapely
 from sqlalchemy.orm import Session
 
 from spatial.geometry_checks import BBox
-from webmap.features.recording.importing import ImportProblem
 from webmap.infra import audit
+from webmap.infra.errors import ImportProblem
 
 COLUMNS = ("Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude",
            "Location", "LSOA code", "LSOA name", "Crime type", "Last outcome category",

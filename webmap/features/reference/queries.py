@@ -6,10 +6,13 @@ per-row Python, and 6 decimal places (about 0.1 m) so no false precision is sent
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Final
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+from spatial.vocabulary import BOUNDARY_SET_KINDS
 
 _FEATURE_COLLECTION = """
 SELECT json_build_object(
@@ -44,6 +47,92 @@ def basemap_geojson(session: Session) -> str:
     )
 
 
+#: The one order boundary sets are listed in, everywhere: wards first (the map shows the first
+#: set by default), then police neighbourhoods, health areas, … (the vocabulary's order), then
+#: by name. ``{b}`` is the boundary_set table's alias.
+SET_ORDER: Final = (
+    "array_position(ARRAY["
+    + ",".join(f"'{k}'" for k in BOUNDARY_SET_KINDS)
+    + "]::text[], {b}.kind::text), {b}.name"
+)
+
+
+def current_boundary_sets(session: Session) -> list[tuple[str, str]]:
+    """(slug, name) of each current boundary set, in the one order."""
+    order = SET_ORDER.format(b="b")
+    rows = session.execute(
+        text(f"SELECT b.slug, b.name FROM boundary_set b WHERE b.is_current ORDER BY {order}")  # noqa: S608 - a constant
+    ).all()
+    return [(slug, name) for slug, name in rows]
+
+
+def areas_by_set(session: Session) -> dict[str, list[tuple[str, str]]]:
+    """Each current boundary set's name → its areas as (id, "code name"), in the one order."""
+    order = SET_ORDER.format(b="b")
+    rows = session.execute(
+        text(
+            "SELECT b.name, a.id, a.code, a.name FROM boundary_set b"  # noqa: S608 - a constant
+            f" JOIN area a ON a.boundary_set_id = b.id WHERE b.is_current ORDER BY {order}, a.code"
+        )
+    ).all()
+    sets: dict[str, list[tuple[str, str]]] = {}
+    for set_name, area_id, code, area_name in rows:
+        sets.setdefault(set_name, []).append((str(area_id), f"{code} {area_name}"))
+    return sets
+
+
+def agency_names(session: Session) -> dict[Any, str]:
+    """Every agency's id → name (the directory every signed-in user may read)."""
+    return dict(session.execute(text("SELECT id, name FROM agency")).tuples().all())
+
+
+def agencies_except(session: Session, agency_id: Any) -> list[tuple[str, str]]:
+    """(slug, name) of every other agency, by name."""
+    return [
+        (slug, name)
+        for slug, name in session.execute(
+            text("SELECT slug, name FROM agency WHERE id <> :a ORDER BY name"), {"a": agency_id}
+        )
+    ]
+
+
+def agencies_of_kinds(session: Session, kinds: Sequence[str]) -> list[tuple[str, str]]:
+    """(slug, name) of the agencies of these kinds, by name."""
+    return [
+        (slug, name)
+        for slug, name in session.execute(
+            text("SELECT slug, name FROM agency WHERE kind::text = ANY(:k) ORDER BY name"),
+            {"k": list(kinds)},
+        )
+    ]
+
+
+def panels_of(session: Session, agency_id: Any) -> list[tuple[str, str]]:
+    """(id, name) of the panels the agency sits on, by name."""
+    return [
+        (str(pid), name)
+        for pid, name in session.execute(
+            text(
+                "SELECT p.id, p.name FROM panel p JOIN panel_member m ON m.panel_id = p.id"
+                " WHERE m.agency_id = :a ORDER BY p.name"
+            ),
+            {"a": agency_id},
+        )
+    ]
+
+
+def vocabulary(session: Session, table: str) -> list[tuple[str, str]]:
+    """(code, label) of the active entries of ``category`` or ``place_feature``, in order."""
+    if table not in {"category", "place_feature"}:
+        raise ValueError(f"table: {table!r} is not a vocabulary table")
+    return [
+        (code, label)
+        for code, label in session.execute(
+            text(f"SELECT code, label FROM {table} WHERE active ORDER BY sort, label")  # noqa: S608 - checked above
+        )
+    ]
+
+
 def list_boundary_sets(session: Session) -> list[dict[str, Any]]:
     """The current generation of each boundary set, with its area count."""
     rows = session.execute(
@@ -54,10 +143,8 @@ def list_boundary_sets(session: Session) -> list[dict[str, Any]]:
             FROM boundary_set bs LEFT JOIN area a ON a.boundary_set_id = bs.id
             WHERE bs.is_current
             GROUP BY bs.id
-            -- Wards first (the map shows the first set by default), then the others.
-            ORDER BY array_position(ARRAY['council_ward','police_neighbourhood','health_area',
-                     'school_catchment','ldsm_area','other']::text[], bs.kind::text), bs.name
-            """
+            ORDER BY """  # noqa: S608 - SET_ORDER is a constant
+            + SET_ORDER.format(b="bs")
         )
     ).mappings()
     return [

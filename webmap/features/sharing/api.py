@@ -17,6 +17,7 @@ from webmap.features.recording.api import json_object
 from webmap.features.sharing import output as share_output
 from webmap.features.sharing import presenter as sharing_views
 from webmap.features.sharing import service as sharing
+from webmap.features.sharing import tokens
 from webmap.infra.db import get_session, side_sessions, unit_of_work
 from webmap.infra.errors import Invalid, NotFound
 from webmap.infra.validation import validated
@@ -85,7 +86,7 @@ def revoke(scope: frozenset[str], share_id: str) -> Response:
 def link(scope: frozenset[str], share_id: str) -> Response:
     session = get_session()
     share = sharing_views.own_share(session, share_id, actor())
-    token = sharing.link_token(share, current_app.config["SECRET_KEY"])
+    token = tokens.link_token(share, current_app.config["SECRET_KEY"])
     return jsonify(
         {
             "url": url_for("share_link.page", token=token, _external=True),

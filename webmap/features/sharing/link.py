@@ -16,6 +16,7 @@ from webmap.features.reference import queries as geodata
 from webmap.features.sharing import output as share_output
 from webmap.features.sharing import presenter as sharing_views
 from webmap.features.sharing import service as sharing
+from webmap.features.sharing import tokens
 from webmap.features.sharing.output import Publication
 from webmap.infra.db import DbContext, get_session, set_request_context, side_sessions, unit_of_work
 from webmap.infra.errors import DomainError, Gone, Invalid, NotFound
@@ -24,11 +25,11 @@ from webmap.web.responder import attachment, returns_json
 bp = Blueprint("share_link", __name__, url_prefix="/s")
 
 
-def _checked(token: str) -> str:
+def checked_share_id(token: str) -> str:
     """The id of the live share this token is a current link to; 404 or 410 otherwise.
     A link's routes take no query parameters: 422 names any (after the token is checked, so
     a bad token is 404 whatever else it carries)."""
-    share_id, nonce = sharing.read_link(token, current_app.config["SECRET_KEY"])
+    share_id, nonce = tokens.read_link(token, current_app.config["SECRET_KEY"])
     # Tell the database which share this request holds a verified link for (RLS).
     set_request_context(DbContext(link_share=share_id))
     share = sharing.get_share(get_session(), share_id)
@@ -40,7 +41,7 @@ def _checked(token: str) -> str:
 
 
 def _publication(token: str, action: str, fmt: str | None = None) -> Publication:
-    share_id = _checked(token)
+    share_id = checked_share_id(token)
     return sharing_views.read_publication(
         get_session(), share_id, None, action, fmt, side_sessions()
     )
@@ -83,5 +84,5 @@ def export(token: str, fmt: str) -> Response:
 @unit_of_work
 def basemap(token: str) -> Response:
     """The fictional town's base map, so the link's map can be read (reference data only)."""
-    _checked(token)
+    checked_share_id(token)
     return Response(geodata.basemap_geojson(get_session()), mimetype="application/geo+json")

@@ -38,7 +38,7 @@ from spatial.redaction_profiles import LONDON
 from webmap.features.layers.heatmap import density_geojson
 from webmap.features.layers.queries import add_months
 from webmap.features.sharing import publication
-from webmap.features.sharing.service import profile_from_json, share_profile
+from webmap.features.sharing.profiles import profile_from_json, share_profile
 from webmap.infra.errors import Invalid, NotFound
 from webmap.models.sharing import Share
 

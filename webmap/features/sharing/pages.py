@@ -17,13 +17,14 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import text
 from werkzeug.wrappers import Response
 
-from webmap.access.policy import can, permission
+from webmap.access.policy import actions, can, permission
 from webmap.access.session import actor
+from webmap.features.reference import queries as reference
 from webmap.features.sharing import presenter as sharing_views
 from webmap.features.sharing import service as sharing
+from webmap.features.sharing import tokens
 from webmap.infra.db import get_session, unit_of_work
 from webmap.infra.errors import DomainError
 from webmap.infra.validation import validated
@@ -38,31 +39,10 @@ LAWFUL_BASES = (
 
 
 def _form_options(session: Any) -> dict[str, Any]:
-    agencies = session.execute(
-        text("SELECT slug, name FROM agency WHERE id <> :a ORDER BY name"),
-        {"a": current_user.agency_id},
-    ).all()
-    panels = session.execute(
-        text(
-            "SELECT p.id, p.name FROM panel p JOIN panel_member m ON m.panel_id = p.id"
-            " WHERE m.agency_id = :a ORDER BY p.name"
-        ),
-        {"a": current_user.agency_id},
-    ).all()
-    rows = session.execute(
-        text(
-            "SELECT b.name, a.id, a.code, a.name FROM boundary_set b"
-            " JOIN area a ON a.boundary_set_id = b.id WHERE b.is_current"
-            " ORDER BY b.name, a.code"
-        )
-    ).all()
-    sets: dict[str, list[tuple[str, str]]] = {}
-    for set_name, area_id, code, name in rows:
-        sets.setdefault(set_name, []).append((str(area_id), f"{code} {name}"))
     return {
-        "agencies": agencies,
-        "panels": panels,
-        "area_sets": sets,
+        "agencies": reference.agencies_except(session, current_user.agency_id),
+        "panels": reference.panels_of(session, current_user.agency_id),
+        "area_sets": reference.areas_by_set(session),
         "layer_labels": sharing_views.LAYER_LABELS,
         "lawful_bases": LAWFUL_BASES,
     }
@@ -155,32 +135,25 @@ def detail(scope: frozenset[str], share_id: str) -> Any:
     except DomainError:
         abort(404)
     body = sharing_views.summary(session, share, actor())
-    role = current_user.role
-    sets = session.execute(
-        text("SELECT slug, name FROM boundary_set WHERE is_current ORDER BY name")
-    ).all()
-    may_link = (
-        body["own"]
-        and can(role, "share", "approve", "own")
-        and share.recipient_kind == "external"
-        and body["state"] == "active"
-    )
+    sets = reference.current_boundary_sets(session)
+    rel = "own" if body["own"] else "shared_with"
+    may = actions(current_user.role, "share", rel, sharing.ruled_out(share, actor()))
     link_url = None
-    if may_link:
-        token = sharing.link_token(share, current_app.config["SECRET_KEY"])
+    # Whoever may approve the share gives the external recipient its link, once in force.
+    if (
+        "approve" in actions(current_user.role, "share", rel)
+        and body["own"]
+        and (share.recipient_kind == "external" and body["state"] == "active")
+    ):
+        token = tokens.link_token(share, current_app.config["SECRET_KEY"])
         link_url = url_for("share_link.page", token=token, _external=True)
     return render_template(
         "shares/detail.html",
         share=body,
         link_url=link_url,
         boundary_sets=sets,
-        may_decide=body["own"]
-        and can(role, "share", "approve", "own")
-        and body["state"] == "pending"
-        and not body["created_by_me"],
-        may_revoke=body["own"]
-        and can(role, "share", "revoke", "own")
-        and body["state"] in {"active", "pending"},
+        may_decide=body["own"] and "approve" in may,
+        may_revoke=body["own"] and "revoke" in may,
         live=body["state"] == "active" or body["own"],
     )
 

@@ -16,6 +16,7 @@ from webmap.access.actor import Actor
 from webmap.features.sharing import output as share_output
 from webmap.features.sharing import service as sharing
 from webmap.features.sharing.output import Publication
+from webmap.features.sharing.profiles import share_profile
 from webmap.infra import audit
 from webmap.infra.errors import Invalid, NotFound
 from webmap.models.sharing import Share
@@ -55,17 +56,24 @@ def recipients_label(session: Session, share: Share) -> str:
     return str(names or "")
 
 
+def share_areas(session: Session, share_id: Any) -> list[str]:
+    """The areas a share was made over, as "code name", by code."""
+    names = session.execute(
+        text(
+            "SELECT array_agg(a.code || ' ' || a.name ORDER BY a.code) FROM share_area s"
+            " JOIN area a ON a.id = s.area_id WHERE s.share_id = :s"
+        ),
+        {"s": share_id},
+    ).scalar_one()
+    return list(names or [])
+
+
 def summary(session: Session, share: Share, user: Actor) -> dict[str, Any]:
     """A share's terms as its source and its recipients may see them."""
-    source, names = session.execute(
-        text(
-            "SELECT (SELECT name FROM agency WHERE id = :a),"
-            " (SELECT array_agg(a.code || ' ' || a.name ORDER BY a.code) FROM share_area s"
-            "  JOIN area a ON a.id = s.area_id WHERE s.share_id = :s)"
-        ),
-        {"a": share.from_agency_id, "s": share.id},
-    ).one()
-    profile = sharing.share_profile(share)
+    source = session.execute(
+        text("SELECT name FROM agency WHERE id = :a"), {"a": share.from_agency_id}
+    ).scalar_one()
+    profile = share_profile(share)
     own = str(share.from_agency_id) == str(user.agency_id)
     return {
         "id": str(share.id),
@@ -76,7 +84,7 @@ def summary(session: Session, share: Share, user: Actor) -> dict[str, Any]:
         "state": state(share),
         "recipients": recipients_label(session, share),
         "recipient_kind": share.recipient_kind,
-        "areas": list(names or []),
+        "areas": share_areas(session, share.id),
         "buffer_rings": share.buffer_rings,
         "layers": share.layers,
         "periods": share_output.period_text(share),

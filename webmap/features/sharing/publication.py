@@ -37,7 +37,7 @@ from spatial.redaction import (
     publish_vehicle_marks,
 )
 from spatial.redaction_periods import Period, due_periods
-from webmap.features.sharing.service import profile_from_json, profile_to_json
+from webmap.features.sharing.profiles import profile_from_json, profile_to_json
 
 
 def _today(session: Session) -> tuple[date, datetime]:

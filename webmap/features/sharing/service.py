@@ -9,24 +9,22 @@ recipients' feet. What a share publishes is built in :mod:`webmap.features.shari
 
 from __future__ import annotations
 
-import re
 import secrets
-import unicodedata
 import uuid
-from dataclasses import asdict
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import h3
-from itsdangerous import BadSignature, URLSafeSerializer
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from spatial.redaction import FLOORS, ProfileError, TierProfile, tighten
+from spatial.redaction import ProfileError, TierProfile
 from spatial.redaction_profiles import LONDON
 from webmap.access.actor import Actor
 from webmap.features.layers.queries import add_months
+from webmap.features.sharing.audience import audience_name, external_key, one_tier_per_audience
+from webmap.features.sharing.profiles import agency_profile, profile_to_json
 from webmap.infra import audit
 from webmap.infra.errors import DomainError, Gone, Invalid, NotFound
 from webmap.models.sharing import Share
@@ -73,33 +71,6 @@ def _invalid(field: str, problem: str) -> DomainError:
     return Invalid(f"{field}: {problem}", {field: problem})
 
 
-# -- profiles -------------------------------------------------------------------------------
-
-
-def profile_from_json(tier: str, settings: dict[str, Any]) -> TierProfile:
-    """A stored profile, re-checked against the floors every time it is read."""
-    changes = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()}
-    changes.pop("tier", None)
-    return tighten(FLOORS[tier], **changes)
-
-
-def profile_to_json(profile: TierProfile) -> dict[str, Any]:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(profile).items()}
-
-
-def agency_profile(session: Session, agency_id: uuid.UUID | str, tier: str) -> TierProfile:
-    """The agency's profile for a tier: its own tightened settings, else the floor."""
-    settings = session.execute(
-        text("SELECT settings FROM agency_profile WHERE agency_id = :a AND tier = :t"),
-        {"a": str(agency_id), "t": tier},
-    ).scalar_one_or_none()
-    return profile_from_json(tier, settings) if settings else FLOORS[tier]
-
-
-def share_profile(share: Share) -> TierProfile:
-    return profile_from_json(share.tier, share.profile)
-
-
 # -- periods --------------------------------------------------------------------------------
 
 _PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
@@ -127,26 +98,6 @@ def period_bounds(terms: ShareIn, profile: TierProfile) -> tuple[date, date | No
 
 
 # -- recipients and cells -------------------------------------------------------------------
-
-
-_NOISE_WORDS = frozenset({"the", "ltd", "limited", "plc", "llp", "co", "company", "inc"})
-
-
-def audience_name(value: str) -> str:
-    """A name or organisation as one audience is matched on: case, accents' width, punctuation,
-    spacing and company suffixes do not make a different audience.
-
-    >>> audience_name("  Wrenmouth Coastal Buses Ltd.") == audience_name("wrenmouth coastal-buses")
-    True
-    """
-    folded = unicodedata.normalize("NFKC", value).casefold()
-    words = re.sub(r"[\W_]+", " ", folded).split()
-    return " ".join(w for w in words if w not in _NOISE_WORDS)
-
-
-def external_key(name: str, organisation: str) -> str:
-    """The stored key of a named external recipient: its normalised name and organisation."""
-    return f"{audience_name(name)}|{audience_name(organisation)}"
 
 
 def _recipient_agencies(session: Session, terms: ShareIn, own: str) -> list[str]:
@@ -230,42 +181,6 @@ def share_cells(
     return sorted(cells)
 
 
-def _one_tier_per_audience(
-    session: Session, recipients: list[str], terms: ShareIn, tier: str
-) -> None:
-    """Refuse a share that would give an audience a second tier of the same source's data.
-
-    Tier B and tier C are suppressed independently (res 8 by month against res 7 by quarter),
-    so one can be subtracted from the other to reveal suppressed cells. An audience — an
-    agency, the member agencies of a panel, a named external recipient (matched on its
-    normalised name or its organisation) — therefore receives one tier from a source, ever:
-    revoked and expired shares count, because a recipient keeps what it downloaded.
-    """
-    name = org = None
-    if terms.recipient_kind == "external":
-        name = audience_name(terms.external_name or "")
-        org = audience_name(terms.external_organisation or "")
-    if not recipients and name is None:
-        return
-    # A SECURITY DEFINER function: a trainer making a tier C pack may not read its agency's
-    # other shares, but one audience must still get one tier.
-    rows = session.execute(
-        text(
-            "SELECT id, tier FROM csmap_share_audience_tiers("
-            "CAST(:rec AS uuid[]), CAST(:name AS text), CAST(:org AS text))"
-        ),
-        {"rec": recipients, "name": name, "org": org},
-    ).all()
-    for share_id, other in rows:
-        if other != tier:
-            raise _invalid(
-                "tier",
-                f"this audience already has share {share_id} from your agency at tier {other};"
-                " one audience receives one tier from a source, even after a share is revoked"
-                " or expires",
-            )
-
-
 # -- life cycle -----------------------------------------------------------------------------
 
 
@@ -287,7 +202,12 @@ def create_share(session: Session, user: Actor, terms: ShareIn) -> Share:
         )
         for res in sorted({profile.resolution, *SHARE_RESOLUTIONS[terms.tier]})
     }
-    _one_tier_per_audience(session, recipients, terms, terms.tier)
+    external = (
+        (terms.external_name or "", terms.external_organisation or "")
+        if terms.recipient_kind == "external"
+        else None
+    )
+    one_tier_per_audience(session, recipients, external, terms.tier)
     now = datetime.now(UTC)
     active = terms.tier == "B"
     share = Share(
@@ -382,12 +302,28 @@ def require_live(share: Share, own_agency: str | None) -> None:
         raise Gone("This share is not in force.")
 
 
+def ruled_out(share: Share, user: Actor, now: datetime | None = None) -> dict[str, str | None]:
+    """What the share's own state rules out for ``user`` now, per action (None: nothing):
+    the one statement of the share's rules, for :func:`decide`, :func:`revoke` and the page's
+    buttons (through :func:`webmap.access.policy.actions`)."""
+    now = now or datetime.now(UTC)
+    live = share.revoked_at is None and share.expires_at > now
+    return {
+        "approve": "this share is not awaiting approval"
+        if share.status != "pending" or share.revoked_at is not None
+        else "a share cannot be approved by the person who made it"
+        if share.created_by == user.id
+        else None,
+        "revoke": None if live and share.status in {"active", "pending"} else "not in force",
+    }
+
+
 def decide(session: Session, user: Actor, share: Share, approve: bool, note: str) -> Share:
     """Approve or reject a pending share; the approver may not be its creator."""
-    if share.status != "pending":
-        raise _invalid("status", "this share is not awaiting approval")
-    if share.created_by == user.id:
-        raise _invalid("approver", "a share cannot be approved by the person who made it")
+    problem = ruled_out(share, user)["approve"]
+    if problem is not None:
+        field = "approver" if problem.startswith("a share cannot") else "status"
+        raise _invalid(field, problem)
     if not note.strip() and not approve:
         raise _invalid("note", "say why the share is rejected")
     share.status = "active" if approve else "rejected"
@@ -425,26 +361,3 @@ def revoke(session: Session, share: Share, user: Actor, reason: str) -> Share:
         justification=share.revoked_reason,
     )
     return share
-
-
-# -- external links -------------------------------------------------------------------------
-
-
-def _serializer(secret: str) -> URLSafeSerializer:
-    return URLSafeSerializer(secret, salt="csmap.share-link")
-
-
-def link_token(share: Share, secret: str) -> str:
-    """The signed token of an external recipient's link (it expires with the share)."""
-    if share.recipient_kind != "external" or not share.link_nonce:
-        raise _invalid("recipient_kind", "only a share with an external recipient has a link")
-    return _serializer(secret).dumps({"s": str(share.id), "n": share.link_nonce})
-
-
-def read_link(token: str, secret: str) -> tuple[str, str]:
-    """(share id, nonce) from a link token, or 404 for anything not signed by us."""
-    try:
-        data = _serializer(secret).loads(token)
-        return str(uuid.UUID(data["s"])), str(data["n"])
-    except (BadSignature, KeyError, TypeError, ValueError):
-        raise NotFound("No such link.") from None
