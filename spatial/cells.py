@@ -124,3 +124,22 @@ def cells_in_bbox(bbox: tuple[float, float, float, float], resolution: int) -> l
         inside = [h3.latlng_to_cell((min_lat + max_lat) / 2, (min_lon + max_lon) / 2, resolution)]
     covering = {n for c in inside for n in h3.grid_disk(c, 1)}
     return sorted(int(c, 16) for c in covering)
+
+
+def cell_precision(resolution: int, period: str, hidden_under: int | None) -> str:
+    """The opening of every map's precision statement: cell size, what is hidden, period.
+    Tier A (an agency's own records) hides nothing; shared tiers say their k.
+
+    >>> cell_precision(8, "month", 5)
+    'Cells of about 0.74 km², counts under 5 hidden, by month'
+    >>> cell_precision(7, "month", None)
+    "Cells of about 5.2 km², exact counts (your agency's own records), by month"
+    """
+    area = cell_area_km2(resolution)
+    size = f"{area:.1f} km²" if area >= 1 else f"{area:.2f} km²"
+    hidden = (
+        f"counts under {hidden_under} hidden"
+        if hidden_under
+        else ("exact counts (your agency's own records)")
+    )
+    return f"Cells of about {size}, {hidden}, by {period}"

@@ -29,7 +29,7 @@ from types import MappingProxyType
 from typing import Any, Final, Literal, TypeGuard
 from zoneinfo import ZoneInfo
 
-from spatial.cells import cell_area_km2
+from spatial.cells import cell_precision
 
 Tier = Literal["B", "C"]
 Period = Literal["month", "quarter", "year"]
@@ -290,11 +290,6 @@ def tighten(floor: TierProfile, **changes: Any) -> TierProfile:
     return p
 
 
-def _area_text(resolution: int) -> str:
-    area = cell_area_km2(resolution)
-    return f"{area:.1f} km²" if area >= 1 else f"{area:.2f} km²"
-
-
 def precision_statement(p: TierProfile) -> str:
     """The sentence every shared map and export carries about its precision.
 
@@ -305,8 +300,7 @@ def precision_statement(p: TierProfile) -> str:
     >>> precision_statement(FLOORS["C"])
     'Cells of about 5.2 km², counts under 10 hidden, by quarter; counts rounded to the nearest 5; each quarter published a quarter after it ends.'
     """  # noqa: E501
-    text = f"Cells of about {_area_text(p.resolution)}, counts under {p.k_observations} hidden"
-    text += f", by {p.period}"
+    text = cell_precision(p.resolution, p.period, p.k_observations)
     if isinstance(p.rounding, int):
         text += f"; counts rounded to the nearest {p.rounding}"
     elif isinstance(p.rounding, tuple):

@@ -20,7 +20,7 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from spatial.cells import cell_area_km2
+from spatial.cells import cell_precision
 from spatial.trends import emerging_hotspots, percent_change_array
 from webmap.infra.errors import DomainError, Invalid
 
@@ -105,12 +105,10 @@ def parse_query(
     return LayerQuery(int(res_raw), month_from, month_to, cats)
 
 
-def precision(res: int, k: int | None = None, period: str = "month") -> str:
-    """The sentence every map and export carries about its precision."""
-    area = cell_area_km2(res)
-    size = f"{area:.1f} km²" if area >= 1 else f"{area:.2f} km²"
-    hidden = f", counts under {k} hidden" if k else ", exact counts (your agency's own records)"
-    return f"Cells of about {size}{hidden}, by {period}."
+def precision(res: int) -> str:
+    """The precision statement of the agency's own (tier A) layers: the same sentence as a
+    shared map's (spatial.cells.cell_precision), saying nothing is hidden."""
+    return cell_precision(res, "month", None) + "."
 
 
 CELL_MONTH_FILTER = """
