@@ -1,4 +1,10 @@
-"""The ``csmap`` command: each group lives in a module of its own; this assembles them."""
+"""The ``csmap`` command: each group lives in a module of its own; this assembles them.
+
+Commands import the work they do inside the command (not at the top of their module), so that
+``csmap --help`` and ``csmap db up`` start without loading geopandas, the app or the demo
+town: a choice for start-up time, not a way round an import cycle (import-linter checks that
+there are none).
+"""
 
 from __future__ import annotations
 

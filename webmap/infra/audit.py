@@ -9,6 +9,7 @@ put a record's content into the trail.
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -67,7 +68,6 @@ def record(
     agency_id: uuid.UUID | str | None = None,
 ) -> None:
     """Append an audit entry in the session's current transaction (the caller commits)."""
-    import json
 
     details = dict(details or {})
     unknown = set(details) - ALLOWED_DETAILS

@@ -9,10 +9,12 @@ from flask_login import current_user
 
 from webmap.access.policy import permission
 from webmap.features.layers import queries as layers
+from webmap.features.layers.heatmap import heatmap_json
 from webmap.features.layers.tiles import cell_tile
 from webmap.infra import audit
 from webmap.infra.db import get_session, unit_of_work
 from webmap.infra.errors import Invalid, NotFound
+from webmap.web.context import get_settings
 
 bp = Blueprint("layers", __name__)
 GEOJSON = "application/geo+json"
@@ -105,8 +107,6 @@ def areas(slug: str, scope: frozenset[str]) -> Response:
 @unit_of_work
 def heatmap(scope: frozenset[str]) -> Response:
     """A kernel density surface of the period's observations, in classes (server-side)."""
-    from webmap.features.layers.heatmap import heatmap_json
-    from webmap.web.context import get_settings
 
     settings = get_settings()
     q = _query()

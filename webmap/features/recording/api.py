@@ -14,6 +14,7 @@ from flask import Blueprint, Response, jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel
 
+from spatial.vocabulary import CONTEXT_KINDS, CONTEXT_STATUSES, INFORMATION_GRADES, SOURCE_GRADES
 from webmap.access.policy import permission
 from webmap.access.session import actor
 from webmap.features.recording import queries as records
@@ -111,13 +112,6 @@ def place_features(scope: frozenset[str]) -> Response:
 @permission("reference", "read")
 @unit_of_work
 def vocabulary(scope: frozenset[str]) -> Response:
-    from spatial.vocabulary import (
-        CONTEXT_KINDS,
-        CONTEXT_STATUSES,
-        INFORMATION_GRADES,
-        SOURCE_GRADES,
-    )
-
     return jsonify(
         {
             "context_kinds": [

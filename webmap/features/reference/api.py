@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
 from webmap.access.policy import permission
 from webmap.features.reference import boundaries
 from webmap.features.reference import queries as geodata
 from webmap.infra.db import get_session, unit_of_work
 from webmap.infra.errors import Invalid, NotFound
+from webmap.web.context import get_settings
+from webmap.web.openapi import build
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -34,9 +37,6 @@ def basemap(scope: frozenset[str]) -> Response:
 @unit_of_work
 def openapi(scope: frozenset[str]) -> Response:
     """This document."""
-    from flask import current_app
-
-    from webmap.web.openapi import build
 
     return jsonify(build(current_app))
 
@@ -46,11 +46,6 @@ def openapi(scope: frozenset[str]) -> Response:
 @unit_of_work
 def docs(scope: frozenset[str]) -> str:
     """The API described for people, from the same document."""
-    import json
-
-    from flask import current_app, render_template
-
-    from webmap.web.openapi import build
 
     doc = build(current_app)
     return render_template("api_docs.html", doc=doc, dumps=lambda o: json.dumps(o, indent=2))
@@ -78,7 +73,6 @@ def boundary_set_areas(slug: str, scope: frozenset[str]) -> Response:
 @unit_of_work
 def police_uk(scope: frozenset[str]) -> Response:
     """data.police.uk street-level crimes imported as a reference layer (every agency)."""
-    from flask import request
 
     month = request.args.get("month")
     if month is not None and not _MONTH.match(month):
@@ -91,9 +85,6 @@ def police_uk(scope: frozenset[str]) -> Response:
 @unit_of_work
 def areas_at(scope: frozenset[str]) -> Response:
     """Every area of every current boundary set containing a point (as MapIt does)."""
-    from flask import request
-
-    from webmap.web.context import get_settings
 
     problems = {}
     values = {}

@@ -379,6 +379,7 @@ def export(pub: Publication, fmt: str) -> bytes:
 
 
 def _geopackage(pub: Publication) -> bytes:
+    # geopandas and GDAL load only when a GeoPackage is asked for: a map view never needs them.
     import geopandas as gpd
     import pyogrio
     from shapely.geometry import Point, shape
