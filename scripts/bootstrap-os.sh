@@ -12,6 +12,9 @@ have_postgres() { compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; }
 pg_version() { ls /usr/lib/postgresql | sort -V | tail -1; }
 have_postgis() { [[ -f "/usr/share/postgresql/$(pg_version)/extension/postgis.control" ]]; }
 have_browser() { command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi dejavu; }
+# GDAL 3.6 (Debian bookworm's, as in many QGIS installs) with its validate_gpkg.py: the tests
+# check that exports open there too, not only in pyogrio's newer GDAL.
+have_gdal_py() { [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c "import osgeo_utils.samples.validate_gpkg" 2>/dev/null; }
 # grep without -q: reading all of ldconfig's output avoids a SIGPIPE failing the pipefail.
 have_pango() {
   ldconfig -p 2>/dev/null | grep -F libpangoft2-1.0.so.0 >/dev/null &&
@@ -24,6 +27,7 @@ if have_postgres && ! have_postgis; then missing+=("postgresql-$(pg_version)-pos
 if ! have_postgres; then missing+=("postgresql-<version>-postgis-3"); fi
 have_pango || missing+=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
 if (( want_browser )) && ! have_browser; then missing+=(chromium fonts-dejavu-core); fi
+if (( want_browser )) && ! have_gdal_py; then missing+=(python3-gdal); fi
 
 (( ${#missing[@]} == 0 )) && exit 0
 
@@ -51,4 +55,5 @@ fi
 have_postgis || apt_get install "postgresql-$(pg_version)-postgis-3"
 have_pango || apt_get install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fontconfig
 if (( want_browser )) && ! have_browser; then apt_get install chromium fonts-dejavu-core fontconfig; fi
+if (( want_browser )) && ! have_gdal_py; then apt_get install python3-gdal; fi
 echo "OS packages ready."

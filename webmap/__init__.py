@@ -46,9 +46,11 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
 
     from webmap.access import routes as auth
     from webmap.access import session as auth_session
+    from webmap.access import token_pages
     from webmap.features.admin import pages as admin
     from webmap.features.layers import api as layers
     from webmap.features.layers import pages as panel
+    from webmap.features.ogc import api as ogc
     from webmap.features.packs import link as pack_link
     from webmap.features.packs import pages as packs
     from webmap.features.recording import api as records
@@ -63,6 +65,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     db.init_app(app, settings)
     request_log.init_app(app)  # first: its clock starts before, and its line ends after, all else
     errors.init_app(app)
+    auth_session.init_tokens(app)  # before CSRF: see its docstring
     security.init_app(app)
     auth_session.init_app(app)
     for blueprint in (
@@ -80,6 +83,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         packs.bp,
         pack_link.bp,
         admin.bp,
+        ogc.bp,
+        token_pages.bp,
     ):
         app.register_blueprint(blueprint)
     app.context_processor(admin.nav_context)

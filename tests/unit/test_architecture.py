@@ -19,6 +19,7 @@ COMMITTERS = {
     "webmap/web/idempotency.py": "the key and the create commit together, before the answer",
     "webmap/infra/audit.py": "a refusal's audit entry, after the refused request rolled back",
     "webmap/features/sharing/publication.py": "each publication, before anything shows it",
+    "webmap/access/session.py": "an access token's use, audited even if the request fails",
 }
 MAX_LINES = 450
 

@@ -140,6 +140,16 @@ POLICY: Final[dict[tuple[str, str], Rule]] = {
     ("pack_text", "edit"): Rule(
         "Edit the agency's default pack texts, per area", dict.fromkeys(PACK_MAKERS, OWN)
     ),
+    ("token", "manage"): Rule(
+        "Make, list and revoke one's own read-only access tokens for GIS clients (agency"
+        " admins see and revoke their agency's)",
+        _every_role(OWN),
+    ),
+    ("ogc", "read"): Rule(
+        "Read the OGC API – Features: exactly the collections one may see on the map",
+        _every_role(ANY),
+        audit=False,
+    ),
     ("session", "manage"): Rule(
         "See one's own signed-in sessions and end any of them (admins end other users' with"
         " `user.manage`)",

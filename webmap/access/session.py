@@ -17,9 +17,16 @@ from flask import Flask, current_app, flash, g, jsonify, redirect, request, sess
 from flask_login import LoginManager, current_user, logout_user
 from sqlalchemy import text
 
-from webmap.access import user_sessions
+from webmap.access import tokens, user_sessions
 from webmap.access.actor import Actor
-from webmap.infra.db import EMPTY_CONTEXT, DbContext, get_session, set_request_context
+from webmap.infra import audit
+from webmap.infra.db import (
+    EMPTY_CONTEXT,
+    DbContext,
+    get_session,
+    set_request_context,
+    side_sessions,
+)
 from webmap.web.responder import sign_in_required
 
 login_manager = LoginManager()
@@ -125,15 +132,30 @@ def end_session() -> None:
     set_request_context(EMPTY_CONTEXT)
 
 
+def init_tokens(app: Flask) -> None:
+    """Register the access-token sign-in. It runs before CSRF (create_app registers it
+    first): a GIS client's token may only read, and is refused as such (403 with
+    WWW-Authenticate), not as a form without its CSRF token."""
+
+    @app.before_request
+    def _token() -> Any:
+        g.db_context = EMPTY_CONTEXT
+        bearer = _bearer_token()
+        if bearer is None or request.endpoint == "static":
+            return None
+        # A GIS client: the token alone decides, never a cookie.
+        return _sign_in_by_token(bearer)
+
+
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
 
     @app.before_request
     def _enforce_session() -> Any:
-        g.db_context = EMPTY_CONTEXT
-        if request.endpoint == "static":
+        if request.endpoint == "static" or g.get("via_token"):
             return None
+        g.db_context = EMPTY_CONTEXT
         if current_user.is_authenticated:  # resumes (and checks) the session
             return None
         over = g.pop("session_over", None)
@@ -149,6 +171,47 @@ def init_app(app: Flask) -> None:
             return resp
         flash(message, "warning")
         return redirect(url_for("auth.login"))
+
+
+def _bearer_token() -> str | None:
+    auth = request.headers.get("Authorization", "")
+    scheme, _, value = auth.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else None
+
+
+def _token_refused(error: str, message: str) -> Any:
+    resp = jsonify({"error": {"code": error, "message": message}})
+    resp.status_code = 401 if error == "invalid_token" else 403
+    resp.headers["WWW-Authenticate"] = f'Bearer realm="csmap", error="{error}"'
+    return resp
+
+
+def _sign_in_by_token(token: str) -> Any:
+    """Act as the token's user for this request only (no cookie is set), if the token is live
+    and the request is a read of the API, the OGC API or tiles; audit the use."""
+    if not tokens.allowed(request.method, request.path):
+        return _token_refused(
+            "insufficient_scope", "An access token may only read the API, /ogc and tiles."
+        )
+    with side_sessions()() as side:
+        found = tokens.check(side, token)
+        side.commit()
+    user = load_user(found[1]) if found else None
+    if found is None or user is None:
+        return _token_refused("invalid_token", "This access token is unknown, expired or revoked.")
+    g._login_user = user  # Flask-Login's current user for this request alone
+    g.via_token = found[0]
+    with side_sessions()() as side:  # its own transaction: audited even if the request fails
+        audit.record(
+            side,
+            "token.used",
+            object_type="access_token",
+            object_ids=[found[0]],
+            subject_agency_id=user.agency_id,
+            details={"route": request.url_rule.rule if request.url_rule else "<unmatched>"},
+        )
+        side.commit()
+    return None
 
 
 def actor() -> Actor:

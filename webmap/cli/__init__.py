@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from webmap.cli import admin, db, demo, importing, profiles, publications, serve
+from webmap.cli import admin, db, demo, importing, profiles, publications, serve, tokens
 
 
 @click.group()
@@ -29,6 +29,7 @@ for command in (
     profiles.profiles,
     publications.publications,
     serve.serve,
+    tokens.tokens,
 ):
     main.add_command(command)
 

@@ -6,6 +6,7 @@ and ``packs`` the tables their revisions added.
 
 # Every table's model registers on Base.metadata when the package is imported, so Alembic and
 # the schema test see the whole schema .
+from webmap.models import access as access
 from webmap.models import packs as packs
 from webmap.models import recording as recording
 from webmap.models import sharing as sharing

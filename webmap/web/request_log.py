@@ -14,6 +14,7 @@ import logging
 import re
 import sys
 import time
+import uuid
 from typing import Any, TextIO
 
 from flask import Flask, Response, g, request
@@ -81,6 +82,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _start_clock() -> None:
         g.request_started = time.perf_counter()
+        g.request_id = uuid.uuid4().hex  # first of all, so every audit entry can name it
 
     @app.after_request
     def _log_request(resp: Response) -> Response:

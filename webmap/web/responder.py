@@ -34,6 +34,8 @@ def sign_in_required() -> BaseResponse:
     if wants_json():
         resp = jsonify({"error": {"code": "unauthorised", "message": "Sign in to use this."}})
         resp.status_code = 401
+        # A GIS client signs in with a personal access token (see /account/tokens).
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="csmap"'
         return resp
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 

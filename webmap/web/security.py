@@ -15,7 +15,6 @@ audited with the route pattern and status, capped per actor and minute
 from __future__ import annotations
 
 import logging
-import uuid
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, g, request
@@ -62,10 +61,6 @@ def init_app(app: Flask) -> None:
     # (X-CSRFToken header, read by our scripts from <meta name="csrf-token">).
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # bound to the session instead
     csrf.init_app(app)
-
-    @app.before_request
-    def _request_id() -> None:
-        g.request_id = uuid.uuid4().hex
 
     @app.before_request
     def _limit_body() -> None:

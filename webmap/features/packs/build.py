@@ -14,6 +14,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
@@ -173,7 +174,7 @@ def build_content(
     pack: BriefingPack,
     share: Share,
     issued: date,
-    session_factory: Callable[[], Session] | None = None,
+    session_factory: Callable[[], AbstractContextManager[Session]] | None = None,
 ) -> tuple[PackContent, Publication]:
     """The pack as it would be issued on ``issued``, from the share's publications in the
     ledger (writing any that are due first, when given a ``session_factory``)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
@@ -276,7 +277,7 @@ def decide(
     pack: BriefingPack,
     approve: bool | None,
     note: str,
-    session_factory: Callable[[], Session] | None = None,
+    session_factory: Callable[[], AbstractContextManager[Session]] | None = None,
 ) -> BriefingPack:
     """Approve (build, check, render, inspect, store — only then approved) or reject."""
     if approve is None:

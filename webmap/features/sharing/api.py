@@ -14,10 +14,10 @@ from webmap.access.policy import permission
 from webmap.access.session import actor
 from webmap.features.layers.tiles import shared_tile
 from webmap.features.recording.api import json_object
+from webmap.features.sharing import exports, tokens
 from webmap.features.sharing import output as share_output
 from webmap.features.sharing import presenter as sharing_views
 from webmap.features.sharing import service as sharing
-from webmap.features.sharing import tokens
 from webmap.infra.db import get_session, side_sessions, unit_of_work
 from webmap.infra.errors import Invalid, NotFound
 from webmap.infra.validation import validated
@@ -149,8 +149,8 @@ def heatmap(scope: frozenset[str], share_id: str) -> Response:
 @permission("shared_layer", "export")
 @unit_of_work
 def export(scope: frozenset[str], share_id: str, fmt: str) -> Response:
-    if fmt not in share_output.EXPORT_TYPES:
-        raise NotFound("No such export format (geojson, csv or gpkg).")
+    if fmt not in exports.EXPORT_TYPES:
+        raise NotFound("No such export format (geojson, contexts.geojson, csv, gpkg or fgb).")
     return attachment(*sharing_views.download(_read(share_id, "share.export", fmt), fmt))
 
 

@@ -13,10 +13,10 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 
 from webmap.features.reference import queries as geodata
+from webmap.features.sharing import exports, tokens
 from webmap.features.sharing import output as share_output
 from webmap.features.sharing import presenter as sharing_views
 from webmap.features.sharing import service as sharing
-from webmap.features.sharing import tokens
 from webmap.features.sharing.output import Publication
 from webmap.infra.db import DbContext, get_session, set_request_context, side_sessions, unit_of_work
 from webmap.infra.errors import DomainError, Gone, Invalid, NotFound
@@ -74,8 +74,8 @@ def layer(token: str) -> Response:
 @returns_json
 @unit_of_work
 def export(token: str, fmt: str) -> Response:
-    if fmt not in share_output.EXPORT_TYPES:
-        raise NotFound("No such export format (geojson, csv or gpkg).")
+    if fmt not in exports.EXPORT_TYPES:
+        raise NotFound("No such export format (geojson, contexts.geojson, csv, gpkg or fgb).")
     return attachment(*sharing_views.download(_publication(token, "share.export", fmt), fmt))
 
 

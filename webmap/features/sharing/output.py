@@ -11,14 +11,11 @@ and a re-fetch gives the same bytes for as long as the share lasts.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import tempfile
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
@@ -145,7 +142,9 @@ def period_text(share: Share) -> str:
     return f"{start} to {add_months(share.period_to, -1).strftime('%Y-%m')}"
 
 
-def publish_due(share: Share, session_factory: Callable[[], Session]) -> list[str]:
+def publish_due(
+    share: Share, session_factory: Callable[[], AbstractContextManager[Session]]
+) -> list[str]:
     """Write the share's periods that are due and not yet in the ledger (see
     :func:`webmap.features.sharing.publication.publish_due`)."""
     return publication.publish_due(
@@ -319,100 +318,38 @@ def area_totals(session: Session, pub: Publication, set_slug: str) -> dict[str, 
     }
 
 
-# -- exports --------------------------------------------------------------------------------
-
-EXPORT_TYPES = {
-    "geojson": "application/geo+json",
-    "csv": "text/csv; charset=utf-8",
-    "gpkg": "application/geopackage+sqlite3",
-}
+# -- provenance -----------------------------------------------------------------------------
 
 
-EXPORT_FIELDS = [
-    "share_id",
-    "source",
-    "tier",
-    "period",
-    "cell",
-    "count",
-    "precision",
-    "published_at",
-    "expires_at",
-]
-
-
-def _rows(pub: Publication) -> list[dict[str, Any]]:
-    """One row per published cell-period, each carrying the share's terms and its period's
-    precision and publication time."""
+def provenance_features(pub: Publication) -> list[dict[str, Any]]:
+    """The published cells as GeoJSON features, each carrying its provenance — share id,
+    source, tier, period, precision, when the period was published, when the share expires —
+    so that a GIS client (GDAL, QGIS) that sees only features still sees the terms. Counts
+    are integers; a banded tier C count is its band label in ``band``."""
     meta = pub.metadata()
     releases = {r.period: r for r in pub.releases}
-    return [
-        {
-            "share_id": meta["share_id"],
-            "source": meta["source"],
-            "tier": meta["tier"],
-            "period": c.period,
-            "cell": str(c.cell),
-            "count": c.count,
-            "precision": releases[c.period].precision,
-            "published_at": releases[c.period].published_at.isoformat(),
-            "expires_at": meta["expires_at"],
-        }
-        for c in pub.cells
-    ]
-
-
-def export(pub: Publication, fmt: str) -> bytes:
-    """The share as GeoJSON, CSV or GeoPackage; each carries share id, tier, precision and
-    expiry (GeoJSON in its header, CSV and GeoPackage on every row)."""
-    if fmt == "geojson":
-        return json.dumps(layer_geojson(pub), ensure_ascii=False).encode()
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
-        writer.writeheader()
-        writer.writerows(_rows(pub))
-        return out.getvalue().encode()
-    if fmt == "gpkg":
-        return _geopackage(pub)
-    raise NotFound("No such export format.")
-
-
-def _geopackage(pub: Publication) -> bytes:
-    # geopandas and GDAL load only when a GeoPackage is asked for: a map view never needs them.
-    import geopandas as gpd
-    import pyogrio
-    from shapely.geometry import Point, shape
-
-    doc = cells_geojson(pub)
-    rows = _rows(pub)
-    geoms = [shape(f["geometry"]) for f in doc["features"]]
-    cells = gpd.GeoDataFrame(rows, columns=EXPORT_FIELDS, geometry=geoms, crs="EPSG:4326")
-    meta = pub.metadata()
-    ctx_rows = [
-        {
-            "share_id": meta["share_id"],
-            "tier": meta["tier"],
-            "kind": c.kind,
-            "name": c.name,
-            "precise": c.precise,
-            "precision": meta["precision"],
-            "expires_at": meta["expires_at"],
-        }
-        for c in pub.contexts
-    ]
-    ctx = gpd.GeoDataFrame(
-        ctx_rows,
-        columns=["share_id", "tier", "kind", "name", "precise", "precision", "expires_at"],
-        geometry=[Point(c.lon, c.lat) for c in pub.contexts],
-        crs="EPSG:4326",
-    )
-    # GDAL stamps each layer with the current time unless told otherwise: the latest
-    # publication's time keeps a re-fetched GeoPackage byte-identical.
-    stamp = pub.releases[-1].published_at if pub.releases else pub.expires_at
-    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": stamp.strftime("%Y-%m-%dT%H:%M:%SZ")})
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "share.gpkg"
-        cells.to_file(path, layer="cells", driver="GPKG", engine="pyogrio")
-        ctx.to_file(path, layer="contexts", driver="GPKG", engine="pyogrio")
-        return path.read_bytes()
+    out = []
+    for f in cells_geojson(pub)["features"]:
+        props = f["properties"]
+        release = releases[props["period"]]
+        count = props["count"]
+        out.append(
+            {
+                "type": "Feature",
+                "id": f"{props['cell']}-{props['period']}",
+                "geometry": f["geometry"],
+                "properties": {
+                    "share_id": meta["share_id"],
+                    "source": meta["source"],
+                    "tier": meta["tier"],
+                    "period": props["period"],
+                    "cell": props["cell"],
+                    "count": count if isinstance(count, int) else None,
+                    "band": count if isinstance(count, str) else None,
+                    "precision": release.precision,
+                    "published_at": release.published_at.isoformat(),
+                    "expires_at": meta["expires_at"],
+                },
+            }
+        )
+    return out

@@ -5,6 +5,7 @@ pages and the external link alike, so each rule is written once."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from spatial.redaction import precision_statement
 from webmap.access.actor import Actor
+from webmap.features.sharing import exports
 from webmap.features.sharing import output as share_output
 from webmap.features.sharing import service as sharing
 from webmap.features.sharing.output import Publication
@@ -134,7 +136,7 @@ def live_share(
     session: Session,
     share_id: str,
     user: Actor | None,
-    session_factory: Callable[[], Session] | None = None,
+    session_factory: Callable[[], AbstractContextManager[Session]] | None = None,
 ) -> Share:
     """A share its reader may read now: 404 if not theirs to see, 410 once no longer in force
     (revoked, expired, pending, rejected). Its due periods are written to the ledger first,
@@ -152,7 +154,7 @@ def read_publication(
     user: Actor | None,
     action: str | None,
     fmt: str | None = None,
-    session_factory: Callable[[], Session] | None = None,
+    session_factory: Callable[[], AbstractContextManager[Session]] | None = None,
 ) -> Publication:
     """The share's publication for a reader (see :func:`live_share`), read from the ledger;
     audited as ``action`` (tiles, dozens per view, pass None)."""
@@ -179,4 +181,4 @@ def read_publication(
 def download(pub: Publication, fmt: str) -> tuple[bytes, str, str]:
     """An export of the publication: (bytes, media type, file name)."""
     name = f"csmap-share-{pub.share_id[:8]}-tier{pub.tier}.{fmt}"
-    return share_output.export(pub, fmt), share_output.EXPORT_TYPES[fmt], name
+    return exports.export(pub, fmt), exports.EXPORT_TYPES[fmt], name

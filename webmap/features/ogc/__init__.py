@@ -1,0 +1,1 @@
+"""OGC API – Features for GIS clients: exactly the collections one may see on the map."""
