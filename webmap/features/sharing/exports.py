@@ -119,7 +119,7 @@ def _frames(pub: Publication) -> tuple[Any, Any]:
 
 def _stamp(pub: Publication) -> str:
     at = pub.releases[-1].published_at if pub.releases else pub.expires_at
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return at.strftime("%Y-%m-%dT%H:%M:%S.000Z")  # the form gpkg_contents.last_change takes
 
 
 def _gis_file(pub: Publication, driver: str, suffix: str) -> bytes:
