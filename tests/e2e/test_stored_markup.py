@@ -27,7 +27,8 @@ import pytest
 from flask import Flask
 from playwright.sync_api import expect
 from shapely.geometry import box
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
 from tests.conftest import TestUser, pg_url
 from tests.e2e.conftest import Watched
@@ -139,8 +140,11 @@ def _import_areas(owner_url: str, n: dict[str, str]) -> tuple[str, list[str], tu
                       box(mid, y0 - 0.01, x1 + 0.01, y1 + 0.01)],
             crs=4326,
         )  # fmt: skip
-        slug = import_boundaries(conn, frame, n["set"], kind="other").set_slug
-        conn.commit()
+        engine = create_engine(owner_url)
+        with Session(engine) as owner:  # the import service, as the CLI runs it
+            slug = import_boundaries(owner, frame, n["set"], kind="other").set_slug
+            owner.commit()
+        engine.dispose()
         areas = conn.execute(
             "SELECT a.id::text FROM area a JOIN boundary_set b ON b.id = a.boundary_set_id"
             " WHERE b.slug = %s AND b.is_current ORDER BY a.code DESC",

@@ -9,7 +9,6 @@ import click
 
 from webmap.cli.common import owner_session
 from webmap.cli.common import settings as _settings
-from webmap.infra.db import driver_connection
 
 # -- import ---------------------------------------------------------------------------------
 
@@ -203,8 +202,9 @@ def import_boundaries_cmd(
     try:
         frame = read_boundaries(Path(file), crs)
         with owner_session(database) as session:
-            conn = driver_connection(session)
-            report = import_boundaries(conn, frame, set_name, kind, code_field, name_field)
+            report = import_boundaries(
+                session, frame, set_name, kind, code_field, name_field, _settings().service_area
+            )
             session.commit()
     except BoundaryImportError as exc:
         raise click.ClickException(str(exc)) from None
@@ -216,3 +216,8 @@ def import_boundaries_cmd(
         click.echo(f"  repaired {code}: {reason}")
     for code, reason in report.rejected:
         click.echo(f"  rejected {code}: {reason}")
+    if report.outside:
+        click.echo(
+            f"  warning: {len(report.outside)} area(s) outside the service area hold no cell:"
+            f" {', '.join(report.outside[:10])}"
+        )

@@ -87,8 +87,9 @@ def load_town(
     )
     _copy(
         conn,
-        "boundary_set (id, slug, name, kind)",
-        ((s.id, s.slug, s.name, s.kind) for s in town.boundary_sets),
+        "boundary_set (id, slug, name, kind, map_default)",
+        # The map opens on the council wards, as a council's partnership would expect.
+        ((s.id, s.slug, s.name, s.kind, s.kind == "council_ward") for s in town.boundary_sets),
     )
     _copy(
         conn,

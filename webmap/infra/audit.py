@@ -36,6 +36,9 @@ ALLOWED_DETAILS = frozenset(
         # Refused access: the route *pattern* (``/s/<token>``, never the path) and the status.
         "route",
         "status",
+        # A boundary-set import: how many areas were repaired and rejected (counts only).
+        "repaired",
+        "rejected",
     }
 )
 GENESIS = "0" * 64

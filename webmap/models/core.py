@@ -80,7 +80,11 @@ class BoundarySet(Base):
     """A named set of areas. A new generation of a set does not erase the old."""
 
     __tablename__ = "boundary_set"
-    __table_args__ = (UniqueConstraint("slug", "generation"),)
+    __table_args__ = (
+        UniqueConstraint("slug", "generation"),
+        Index("uq_boundary_set_map_default", "map_default", unique=True,
+              postgresql_where=text("map_default")),
+    )  # fmt: skip
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     slug: Mapped[str] = mapped_column(String(64), nullable=False)
@@ -89,6 +93,9 @@ class BoundarySet(Base):
     generation: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
     is_current: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
     created_at: Mapped[datetime] = _created_at()
+    #: The set the map shows first (revision 0013), chosen by a system admin.
+    map_default: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Area(Base):

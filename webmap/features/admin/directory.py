@@ -199,8 +199,8 @@ def list_boundary_sets(session: Session) -> list[dict[str, Any]]:
     rows = session.execute(
         text(
             """
-            SELECT b.slug, b.name, b.kind::text AS kind, b.generation, b.is_current,
-                   count(a.id) AS area_count
+            SELECT b.id, b.slug, b.name, b.kind::text AS kind, b.generation, b.is_current,
+                   b.map_default, b.retired_at, count(a.id) AS area_count
             FROM boundary_set b LEFT JOIN area a ON a.boundary_set_id = b.id
             GROUP BY b.id ORDER BY lower(b.name), b.slug, b.generation DESC
             """

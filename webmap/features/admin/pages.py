@@ -15,13 +15,14 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from spatial.vocabulary import AGENCY_KINDS
+from spatial.vocabulary import AGENCY_KINDS, BOUNDARY_SET_KINDS
 from webmap.access import user_sessions
 from webmap.access.policy import can, permission
 from webmap.access.session import actor
 from webmap.features.admin import audit_page as audit_view
 from webmap.features.admin import directory
 from webmap.features.admin import service as admin
+from webmap.features.reference import generations, upload
 from webmap.infra.db import get_session, unit_of_work
 from webmap.infra.errors import Invalid, Refused
 from webmap.web.context import get_settings
@@ -229,16 +230,76 @@ def panel_update(panel_id: str, scope: frozenset[str]) -> Any:
 
 
 def _boundary_sets_page(
-    form: dict[str, str] | None = None, errors: dict[str, str] | None = None
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    upload_errors: dict[str, str] | None = None,
+    report: dict[str, Any] | None = None,
+    comparison: dict[str, Any] | None = None,
 ) -> str:
     db = get_session()
-    db.rollback()
+    if errors or upload_errors:
+        db.rollback()  # nothing half-done from a failed change may show in the listing
     return render_template(
         "admin/boundary_sets.html",
         sets=directory.list_boundary_sets(db),
+        kinds=BOUNDARY_SET_KINDS,
         form=form or {},
         errors=errors or {},
+        upload_errors=upload_errors or {},
+        upload_form=request.form if upload_errors else {},
+        report=report,
+        comparison=comparison,
     )
+
+
+@bp.post("/boundary-sets/upload")
+@permission("boundary_set", "manage")
+@unit_of_work
+def boundary_set_upload(scope: frozenset[str]) -> Any:
+    file = request.files.get("file")
+    try:
+        report = upload.import_upload(
+            get_session(),
+            file.filename or "" if file else "",
+            file.read() if file else b"",
+            request.form,
+            get_settings().service_area,
+        )
+    except Invalid as exc:
+        return _boundary_sets_page(upload_errors=exc.fields), 422
+    return _boundary_sets_page(report=upload.report_json(report))
+
+
+@bp.get("/boundary-sets/<slug>/compare")
+@permission("boundary_set", "manage")
+@unit_of_work
+def boundary_set_compare(slug: str, scope: frozenset[str]) -> Any:
+    try:
+        older, newer = upload.int_args(request.args, "from", "to")
+        changes = generations.compare(get_session(), slug, older, newer)
+    except Invalid as exc:
+        return _boundary_sets_page(upload_errors=exc.fields), 422
+    return _boundary_sets_page(
+        comparison={"slug": slug, "from": older, "to": newer, "changes": changes}
+    )
+
+
+@bp.post("/boundary-sets/generations/<set_id>/retire")
+@permission("boundary_set", "manage")
+@unit_of_work
+def boundary_set_retire(set_id: str, scope: frozenset[str]) -> Any:
+    generations.retire(get_session(), set_id)
+    flash("Generation retired: it is no longer on any map; its areas are kept.", "success")
+    return redirect(url_for("admin.boundary_sets"))
+
+
+@bp.post("/boundary-sets/<slug>/default")
+@permission("boundary_set", "manage")
+@unit_of_work
+def boundary_set_default(slug: str, scope: frozenset[str]) -> Any:
+    generations.set_default(get_session(), slug)
+    flash("The map now opens on this boundary set.", "success")
+    return redirect(url_for("admin.boundary_sets"))
 
 
 @bp.get("/boundary-sets")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
 from webmap.access.policy import permission
-from webmap.features.reference import boundaries
+from webmap.features.reference import boundaries, generations, upload
 from webmap.features.reference import queries as geodata
 from webmap.infra.db import get_session, unit_of_work
 from webmap.infra.errors import Invalid, NotFound
@@ -104,3 +105,71 @@ def areas_at(scope: frozenset[str]) -> Response:
     if swapped and not inside:
         raise Invalid("lon/lat look swapped", {"lon": "looks swapped with lat"})
     return jsonify({"areas": boundaries.areas_at(get_session(), values["lon"], values["lat"])})
+
+
+# -- boundary sets: upload, generations, lookup ---------------------------------------------
+
+
+@bp.post("/boundary-sets")
+@permission("boundary_set", "manage")
+@unit_of_work
+def boundary_set_upload(scope: frozenset[str]) -> tuple[Response, int]:
+    """Upload a boundary set (GeoJSON, GeoPackage or zipped Shapefile, any CRS) as a new
+    generation; the answer reports every repair, rejection and area outside the service area."""
+    file = request.files.get("file")
+    report = upload.import_upload(
+        get_session(),
+        file.filename or "" if file else "",
+        file.read() if file else b"",
+        request.form,
+        get_settings().service_area,
+    )
+    return jsonify(upload.report_json(report)), 201
+
+
+@bp.get("/boundary-sets/<slug>/generations")
+@permission("reference", "read")
+@unit_of_work
+def boundary_set_generations(slug: str, scope: frozenset[str]) -> Response:
+    rows = generations.generations(get_session(), slug)
+    return jsonify({"generations": [upload.generation_json(r) for r in rows]})
+
+
+@bp.get("/boundary-sets/<slug>/compare")
+@permission("reference", "read")
+@unit_of_work
+def boundary_set_compare(slug: str, scope: frozenset[str]) -> Response:
+    """Areas added, removed, redrawn or renamed between two generations (?from=&to=)."""
+    older, newer = upload.int_args(request.args, "from", "to")
+    return jsonify(generations.compare(get_session(), slug, older, newer))
+
+
+@bp.get("/boundary-sets/<slug>/areas/<code>")
+@permission("reference", "read")
+@unit_of_work
+def boundary_area(slug: str, code: str, scope: frozenset[str]) -> Response:
+    """One area by its code (?generation= for an older one), as MapIt looks areas up."""
+    gen = upload.int_args(request.args, "generation")[0] if "generation" in request.args else None
+    return _json_feature(generations.area_by_code(get_session(), slug, code, gen))
+
+
+@bp.post("/boundary-sets/generations/<set_id>/retire")
+@permission("boundary_set", "manage")
+@unit_of_work
+def boundary_set_retire(set_id: str, scope: frozenset[str]) -> Response:
+    generations.retire(get_session(), set_id)
+    return jsonify({"retired": set_id})
+
+
+@bp.post("/boundary-sets/<slug>/default")
+@permission("boundary_set", "manage")
+@unit_of_work
+def boundary_set_default(slug: str, scope: frozenset[str]) -> Response:
+    generations.set_default(get_session(), slug)
+    return jsonify({"default": slug})
+
+
+def _json_feature(feature: dict[str, Any]) -> Response:
+    resp = jsonify(feature)
+    resp.mimetype = GEOJSON
+    return resp

@@ -3,20 +3,21 @@ areas that contain a point.
 
 Each import is a new *generation* of the set: the previous one stays (shares and reports made
 against it remain explainable) but stops being current. Every feature is checked: polygons
-only; invalid ones are repaired (and said so) or rejected with the reason. After an import,
-the cell lattice is re-assigned, so boundary totals immediately use the new areas.
+only; invalid ones are repaired (and said so) or rejected with the reason; areas outside the
+service area are imported but named in a warning (they hold no cell of the lattice). The
+generation is written, and the lattice's cells assigned to it, by one SECURITY DEFINER
+function that only a system admin (or the schema owner, for the CLI) may call: the same import
+for the admin page, the API and ``csmap import boundaries``.
 """
 
 from __future__ import annotations
 
+import json
 import re
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
-import psycopg
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
@@ -26,10 +27,18 @@ from sqlalchemy.orm import Session
 
 from spatial.geometry_checks import readable_validity
 from spatial.vocabulary import BOUNDARY_SET_KINDS
-from webmap.features.reference.lattice import assign_cells
 
-CODE_FIELDS = re.compile(r"^(code|area_?code|.*cd|id)$", re.IGNORECASE)
-NAME_FIELDS = re.compile(r"^(name|area_?name|.*nm|label)$", re.IGNORECASE)
+#: Column names that hold an area's code and name, best first: "code" beats an ONS-style
+#: "WD24CD", which beats a bare "id" (often just a feature number).
+CODE_FIELDS = (
+    re.compile(r"^(code|area_?code)$", re.IGNORECASE),
+    re.compile(r"^.*cd$", re.IGNORECASE),
+    re.compile(r"^id$", re.IGNORECASE),
+)
+NAME_FIELDS = (
+    re.compile(r"^(name|area_?name)$", re.IGNORECASE),
+    re.compile(r"^(.*nm|label)$", re.IGNORECASE),
+)
 
 
 class BoundaryImportError(ValueError):
@@ -43,6 +52,8 @@ class ImportReport:
     imported: int = 0
     repaired: list[tuple[str, str]] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
+    #: Areas that lie (wholly) outside the service area: imported, but they hold no cell.
+    outside: list[str] = field(default_factory=list)
 
 
 def slugify(name: str) -> str:
@@ -76,12 +87,18 @@ def read_boundaries(path: Path, crs: str | None = None) -> gpd.GeoDataFrame:
     return frame.to_crs(4326)
 
 
-def _pick(columns: list[str], wanted: str | None, pattern: re.Pattern[str]) -> str | None:
+def _pick(
+    columns: list[str], wanted: str | None, patterns: tuple[re.Pattern[str], ...]
+) -> str | None:
     if wanted:
         if wanted not in columns:
             raise BoundaryImportError(f"no field called '{wanted}' (fields: {', '.join(columns)})")
         return wanted
-    return next((c for c in columns if pattern.match(c)), None)
+    for pattern in patterns:
+        found = next((c for c in columns if pattern.match(c)), None)
+        if found:
+            return found
+    return None
 
 
 def check_feature(geom: BaseGeometry | None) -> tuple[MultiPolygon | None, str | None, bool]:
@@ -103,14 +120,16 @@ def check_feature(geom: BaseGeometry | None) -> tuple[MultiPolygon | None, str |
 
 
 def import_boundaries(
-    conn: psycopg.Connection[Any],
+    session: Session,
     frame: gpd.GeoDataFrame,
     name: str,
     kind: str = "other",
     code_field: str | None = None,
     name_field: str | None = None,
+    service_area: tuple[float, float, float, float] | None = None,
 ) -> ImportReport:
-    """Add a new generation of the set ``name``. Caller commits."""
+    """Add a new generation of the set ``name`` (the caller commits). Raises
+    :class:`BoundaryImportError` for a file with no usable area or an unknown kind."""
     if kind not in BOUNDARY_SET_KINDS:
         raise BoundaryImportError(f"kind must be one of {', '.join(BOUNDARY_SET_KINDS)}")
     columns = [c for c in frame.columns if c != frame.geometry.name]
@@ -119,6 +138,7 @@ def import_boundaries(
     report = ImportReport(slugify(name))
     rows = []
     seen: set[str] = set()
+    served = shapely.box(*service_area) if service_area else None
     for i, (_, feature) in enumerate(frame.iterrows(), start=1):
         code = str(feature[code_col]) if code_col and feature[code_col] is not None else f"F{i}"
         label = str(feature[name_col]) if name_col and feature[name_col] is not None else code
@@ -132,30 +152,18 @@ def import_boundaries(
         seen.add(code)
         if repaired:
             report.repaired.append((code, problem or "repaired"))
+        if served is not None and not geom.intersects(served):
+            report.outside.append(code[:64])
         rows.append((code[:64], label[:200], geom.wkt))
     if not rows:
         raise BoundaryImportError(
             "no usable areas in the file: "
             + "; ".join(f"{c}: {p}" for c, p in report.rejected[:10])
         )
-    generation = conn.execute(
-        "SELECT coalesce(max(generation), 0) + 1 FROM boundary_set WHERE slug = %s",
-        (report.set_slug,),
-    ).fetchone()[0]  # type: ignore[index]
-    conn.execute("UPDATE boundary_set SET is_current = false WHERE slug = %s", (report.set_slug,))
-    set_id = uuid.uuid4()
-    conn.execute(
-        "INSERT INTO boundary_set (id, slug, name, kind, generation, is_current)"
-        " VALUES (%s, %s, %s, %s, %s, true)",
-        (set_id, report.set_slug, name, kind, generation),
-    )
-    with conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO area (boundary_set_id, code, name, geom)"
-            " VALUES (%s, %s, %s, ST_Multi(ST_GeomFromText(%s, 4326)))",
-            [(set_id, code, label, wkt) for code, label, wkt in rows],
-        )
-    assign_cells(conn)
+    _set_id, generation = session.execute(
+        text("SELECT * FROM csmap_boundary_import(:slug, :name, :kind, CAST(:areas AS jsonb))"),
+        {"slug": report.set_slug, "name": name[:200], "kind": kind, "areas": json.dumps(rows)},
+    ).one()
     report.generation = int(generation)
     report.imported = len(rows)
     return report

@@ -47,11 +47,11 @@ def basemap_geojson(session: Session) -> str:
     )
 
 
-#: The one order boundary sets are listed in, everywhere: wards first (the map shows the first
-#: set by default), then police neighbourhoods, health areas, … (the vocabulary's order), then
-#: by name. ``{b}`` is the boundary_set table's alias.
+#: The one order boundary sets are listed in, everywhere: the map's default set (chosen by a
+#: system admin) first, then wards, police neighbourhoods, health areas, … (the vocabulary's
+#: order), then by name. ``{b}`` is the boundary_set table's alias.
 SET_ORDER: Final = (
-    "array_position(ARRAY["
+    "{b}.map_default DESC, array_position(ARRAY["
     + ",".join(f"'{k}'" for k in BOUNDARY_SET_KINDS)
     + "]::text[], {b}.kind::text), {b}.name"
 )
@@ -138,7 +138,7 @@ def list_boundary_sets(session: Session) -> list[dict[str, Any]]:
     rows = session.execute(
         text(
             """
-            SELECT bs.id, bs.slug, bs.name, bs.kind::text AS kind, bs.generation,
+            SELECT bs.id, bs.slug, bs.name, bs.kind::text AS kind, bs.generation, bs.map_default,
                    count(a.id) AS area_count
             FROM boundary_set bs LEFT JOIN area a ON a.boundary_set_id = bs.id
             WHERE bs.is_current
@@ -154,6 +154,7 @@ def list_boundary_sets(session: Session) -> list[dict[str, Any]]:
             "name": r["name"],
             "kind": r["kind"],
             "generation": r["generation"],
+            "map_default": r["map_default"],
             "area_count": r["area_count"],
             "areas_url": f"/api/v1/boundary-sets/{r['slug']}/areas",
         }
