@@ -347,9 +347,11 @@ def test_police_uk_counts_skips_and_a_second_import_adds_nothing(
 
     assert first.exit_code == 0, first.output
     assert "6 rows, 3 loaded" in first.output
-    assert "1 row without coordinates skipped" in first.output
+    assert "1 row without coordinates (police.uk could not place them) skipped" in (first.output)
     assert "1 row outside the service area (CSMAP_SERVICE_AREA) skipped" in first.output
-    assert "1 row with a Crime ID already loaded skipped" in first.output
+    assert "1 row already loaded (same Crime ID, or the same row without one) skipped" in (
+        first.output
+    )
     stored = owner_conn.execute(
         "SELECT crime_id, month::text, ST_X(geom), ST_Y(geom) FROM reference_crime"
         " WHERE crime_id = ANY(%s) ORDER BY ST_X(geom)",
@@ -362,31 +364,114 @@ def test_police_uk_counts_skips_and_a_second_import_adds_nothing(
     entry = owner_conn.execute(
         "SELECT details FROM audit_log WHERE action = 'reference.imported' ORDER BY id DESC LIMIT 1"
     ).fetchone()
-    assert entry == ({"count": 3},)
+    assert entry == ({"count": 3, "rejected": 0},)
 
     second = run("police-uk", str(path))
 
     assert second.exit_code == 0, second.output
     assert "6 rows, 0 loaded" in second.output
-    assert "4 rows with a Crime ID already loaded skipped" in second.output
+    assert "4 rows already loaded (same Crime ID, or the same row without one) skipped" in (
+        second.output
+    )
     assert owner_conn.execute(
         "SELECT count(*) FROM reference_crime WHERE crime_id = ANY(%s)", (ids,)
     ).fetchone() == (3,)
 
 
-def test_police_uk_rows_without_crime_id_are_always_inserted(
+def test_police_uk_rows_without_crime_id_are_deduplicated_on_content(
     run: Any, tmp_path: Path, owner_conn: psycopg.Connection[Any]
 ) -> None:
+    """Anti-social behaviour has no Crime ID. Two identical rows in one file are two incidents
+    snapped to one place (both load); importing the file again loads neither (it loaded both
+    before migration 0014); a later file with a third identical row adds just that one."""
     place = f"On or near Invented Row {uuid.uuid4().hex[:8]}"
-    rows = [police_row("", "1.21", "54.61", place), police_row("", "1.21", "54.61", place)]
-    path = write_csv(tmp_path / "asb.csv", POLICE_COLUMNS, rows)
+    asb = police_row("", "1.21", "54.61", place)
+    asb[9] = "Anti-social behaviour"
+    other = [*asb[:10], "", "A different outcome"]  # same place, different content
+    path = write_csv(tmp_path / "asb.csv", POLICE_COLUMNS, [asb, asb, other])
 
-    result = run("police-uk", str(path))
+    def stored() -> int:
+        owner_conn.rollback()
+        row = owner_conn.execute(
+            "SELECT count(*) FROM reference_crime WHERE location = %s AND crime_id IS NULL",
+            (place,),
+        ).fetchone()
+        return int(row[0]) if row else -1
+
+    first = run("police-uk", str(path))
+    assert first.exit_code == 0, first.output
+    assert "3 rows, 3 loaded" in first.output and stored() == 3
+
+    again = run("police-uk", str(path))
+    assert again.exit_code == 0, again.output
+    assert "3 rows, 0 loaded" in again.output
+    assert "3 rows already loaded (same Crime ID, or the same row without one) skipped" in (
+        again.output
+    )
+    assert stored() == 3
+
+    later = write_csv(tmp_path / "asb-later.csv", POLICE_COLUMNS, [asb, asb, asb])
+    result = run("police-uk", str(later))
+    assert result.exit_code == 0 and "3 rows, 1 loaded" in result.output
+    assert stored() == 4
+
+
+def test_police_uk_bad_rows_are_reported_by_row_number_and_the_rest_loads(
+    run: Any, tmp_path: Path, owner_conn: psycopg.Connection[Any]
+) -> None:
+    """A file mixing good rows, rows without coordinates, short and long rows, a bad month,
+    an unknown crime type and bad coordinates: the good rows load, each bad one is in the
+    report with its row number (the header is row 1), and rows without coordinates are
+    counted on their own line, not as errors."""
+    tag = uuid.uuid4().hex[:8]
+    good = [police_row(f"{tag}-good-{i}", f"1.2{i}", "54.6", f"On or near {tag}") for i in range(3)]
+    bad_month = police_row(f"{tag}-month", "1.2", "54.6")
+    bad_month[1] = "2026-13"
+    alien = police_row(f"{tag}-alien", "1.2", "54.6")
+    alien[9] = "Alien abduction"
+    swapped = police_row(f"{tag}-swapped", "54.6", "181")
+    words = police_row(f"{tag}-words", "east", "54.6")
+    rows: list[list[str]] = [
+        good[0],                                       # row 2
+        police_row(f"{tag}-nowhere", "", ""),          # row 3: no coordinates
+        police_row(f"{tag}-short", "1.2", "54.6")[:9],  # row 4: 9 fields
+        [*good[1], "a thirteenth field"],              # row 5: 13 fields
+        bad_month,                                     # row 6
+        alien,                                         # row 7
+        swapped,                                       # row 8: latitude 181
+        words,                                         # row 9
+        good[2],                                       # row 10
+        police_row(f"{tag}-nowhere-2", "", ""),        # row 11: no coordinates
+    ]  # fmt: skip
+    path = write_csv(tmp_path / "mixed.csv", POLICE_COLUMNS, rows)
+    report = tmp_path / "report.csv"
+
+    result = run("police-uk", str(path), "--errors", str(report))
 
     assert result.exit_code == 0, result.output
-    assert owner_conn.execute(
-        "SELECT count(*), count(crime_id) FROM reference_crime WHERE location = %s", (place,)
-    ).fetchone() == (2, 0)
+    assert "10 rows, 2 loaded" in result.output
+    assert "2 rows without coordinates (police.uk could not place them) skipped" in result.output
+    assert f"6 rows with problems, listed in {report} skipped" in result.output
+    problems = [(r["row"], r["column"], r["problem"]) for r in read_report(report)]
+    assert problems == [
+        ("4", "(row)", "has 9 fields; police.uk rows have 12"),
+        ("5", "(row)", "has 13 fields; police.uk rows have 12"),
+        ("6", "Month", "'2026-13' is not a month (YYYY-MM)"),
+        ("7", "Crime type", "'Alien abduction' is not a police.uk crime type"),
+        ("8", "Latitude", "must be between -90 and 90"),
+        ("9", "Longitude", "'east' is not a number"),
+    ]
+    assert {r["file"] for r in read_report(report)} == {"mixed.csv"}
+    owner_conn.rollback()
+    loaded = owner_conn.execute(
+        "SELECT crime_id FROM reference_crime WHERE crime_id LIKE %s ORDER BY crime_id",
+        (f"{tag}-%",),
+    ).fetchall()
+    assert [r[0] for r in loaded] == [f"{tag}-good-0", f"{tag}-good-2"]
+    entry = owner_conn.execute(
+        "SELECT details FROM audit_log WHERE action = 'reference.imported' ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    assert entry == ({"count": 2, "rejected": 6},)
 
 
 def test_police_uk_wrong_format_is_a_clean_error(run: Any, tmp_path: Path) -> None:
@@ -420,3 +505,61 @@ def test_vocabulary_is_configurable_from_the_cli(
     assert owner_conn.execute(
         "SELECT active FROM category WHERE code = 'county_line_phone'"
     ).fetchone() == (False,)
+
+
+def test_police_uk_api_gives_every_column_by_bbox_and_month_in_pages_without_a_cap(
+    run: Any, tmp_path: Path, owner_conn: psycopg.Connection[Any], signed_in: Any
+) -> None:
+    """25 rows in a small box: pages of 7 follow next links to exactly the rows the database
+    holds for that box and month (numberMatched included), each with all 12 columns; a limit
+    over the maximum is refused, naming it, never quietly cut."""
+    tag = uuid.uuid4().hex[:8]
+    rows = []
+    for i in range(25):
+        row = police_row(f"{tag}-{i:02d}", f"1.2{i:02d}1", "54.6011", f"On or near {tag}")
+        row[11] = f"context {i}"
+        rows.append(row)
+    rows[3][0] = ""  # an anti-social behaviour row: no Crime ID
+    rows[3][9] = "Anti-social behaviour"
+    path = write_csv(tmp_path / "api.csv", POLICE_COLUMNS, rows)
+    assert run("police-uk", str(path)).exit_code == 0
+    bbox = "1.2000,54.6000,1.2300,54.6020"
+    owner_conn.rollback()
+    expected = owner_conn.execute(
+        "SELECT count(*) FROM reference_crime WHERE month = '2026-09-01'"
+        " AND geom && ST_MakeEnvelope(1.2, 54.6, 1.23, 54.602, 4326)"
+    ).fetchone()
+    client = signed_in("health", "analyst")
+
+    seen: list[dict[str, Any]] = []
+    url: str | None = f"/api/v1/reference/police-uk?month=2026-09&bbox={bbox}&limit=7"
+    while url:
+        resp = client.get(url)
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        page = resp.get_json()
+        assert page["numberMatched"] == expected[0] if expected else -1
+        assert page["numberReturned"] == len(page["features"]) <= 7
+        seen += [f["properties"] for f in page["features"]]
+        nxt = [link["href"] for link in page["links"] if link["rel"] == "next"]
+        url = nxt[0].removeprefix("http://localhost") if nxt else None
+
+    assert expected and len(seen) == expected[0] >= 25
+    ours = sorted((p for p in seen if p["location"] == f"On or near {tag}"),
+                  key=lambda p: p["context"])  # fmt: skip
+    assert len(ours) == 25
+    assert ours[0] == {
+        "crime_id": f"{tag}-00", "month": "2026-09", "reported_by": "Wrenmouth Police",
+        "falls_within": "Wrenmouth Police", "longitude": 1.2001, "latitude": 54.6011,
+        "location": f"On or near {tag}", "lsoa_code": "X99000001",
+        "lsoa_name": "Wrenmouth 001A", "crime_type": "Violence and sexual offences",
+        "last_outcome_category": "Under investigation", "context": "context 0",
+    }  # fmt: skip
+    assert [p["crime_id"] for p in ours if p["crime_type"] == "Anti-social behaviour"] == [None]
+
+    too_many = client.get("/api/v1/reference/police-uk?limit=10001")
+    assert too_many.status_code == 422
+    assert too_many.get_json()["error"]["fields"] == {"limit": "a whole number, 1 to 10,000"}
+    for query, name in (("bbox=1.3,54.6,1.2,54.7", "bbox"), ("month=2026-13", "month"),
+                        ("offset=-1", "offset"), ("lsoa=E01", "lsoa")):  # fmt: skip
+        resp = client.get(f"/api/v1/reference/police-uk?{query}")
+        assert resp.status_code == 422 and name in resp.get_json()["error"]["fields"], query

@@ -136,17 +136,31 @@ def import_observations(
 
 @import_.command("police-uk")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--errors",
+    "errors_path",
+    default=None,
+    type=click.Path(dir_okay=False, writable=True),
+    help="Per-row error report (CSV file,row,column,problem). Default: first FILE.errors.csv.",
+)
 @click.option("--database", default=None)
-def import_police_uk(files: tuple[str, ...], database: str | None) -> None:
+def import_police_uk(files: tuple[str, ...], errors_path: str | None, database: str | None) -> None:
     """Load data.police.uk street-level crime CSVs into the reference layer (all agencies
-    see it). Rows without coordinates, outside the service area, or with a Crime ID already
-    loaded are skipped and counted."""
+    see it). A bad row (wrong number of fields, bad Month, unknown crime type, bad coordinate)
+    is skipped and written to the report with its row number; the rest of the file loads.
+    Rows without coordinates, outside the service area, or already loaded are counted."""
     from pathlib import Path
 
-    from webmap.features.recording.importing import ImportProblem
-    from webmap.features.reference.police_uk import insert_reference_crimes, read_police_file
+    from webmap.features.reference.police_uk import (
+        insert_reference_crimes,
+        read_police_file,
+        write_report,
+    )
+    from webmap.infra.errors import ImportProblem
 
     settings = _settings()
+    first = Path(files[0])
+    report = Path(errors_path) if errors_path else first.with_name(first.name + ".errors.csv")
     try:
         read = [read_police_file(Path(f), settings.service_area) for f in files]
     except ImportProblem as exc:
@@ -157,14 +171,17 @@ def import_police_uk(files: tuple[str, ...], database: str | None) -> None:
     for f in read:
         click.echo(f"{f.name}: {_rows(f.rows)}, {f.inserted:,} loaded")
         for count, why in (
-            (f.no_coordinates, "without coordinates"),
+            (f.no_coordinates, "without coordinates (police.uk could not place them)"),
             (f.outside, "outside the service area (CSMAP_SERVICE_AREA)"),
-            (f.already_loaded, "with a Crime ID already loaded"),
-            (f.malformed, "malformed (bad Month, no Crime type, or a field too long)"),
+            (f.already_loaded, "already loaded (same Crime ID, or the same row without one)"),
+            (f.rejected, f"with problems, listed in {report}"),
         ):
             if count:
                 click.echo(f"  {_rows(count)} {why} skipped")
     click.echo(f"{total:,} reference crimes loaded from {len(read)} file(s)")
+    if any(f.problems for f in read):
+        written = write_report(report, read)
+        click.echo(f"{written:,} problem(s) written to {report}")
 
 
 @import_.command("boundaries")

@@ -145,6 +145,13 @@ class ReferenceCrime(Base):
             unique=True,
             postgresql_where=text("crime_id IS NOT NULL AND crime_id <> ''"),
         ),
+        # Rows without a Crime ID: a digest of their content and occurrence (migration 0014).
+        Index(
+            "uq_reference_crime_content",
+            "content_key",
+            unique=True,
+            postgresql_where=text("content_key IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(
@@ -163,6 +170,7 @@ class ReferenceCrime(Base):
     geom: Mapped[WKBElement] = mapped_column(
         Geometry("POINT", srid=SRID, spatial_index=True), nullable=False
     )
+    content_key: Mapped[str | None] = mapped_column(Text)
     imported_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )

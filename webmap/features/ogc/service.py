@@ -29,6 +29,7 @@ from webmap.features.ogc.queries import Page
 from webmap.features.sharing import output as share_output
 from webmap.features.sharing import presenter
 from webmap.infra.errors import Invalid, NotFound
+from webmap.infra.values import parse_bbox
 
 CONFORMANCE: Final = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -71,15 +72,7 @@ def parse_page(args: Mapping[str, str]) -> tuple[Page, tuple[datetime | None, da
     unknown = sorted(set(args) - PARAMS)
     if unknown:
         raise Invalid.field(unknown[0], "is not a parameter of this collection's items")
-    bbox = None
-    if args.get("bbox"):
-        try:
-            parts = [float(v) for v in args["bbox"].split(",")]
-        except ValueError:
-            parts = []
-        if len(parts) != 4 or parts[0] > parts[2] or parts[1] > parts[3]:
-            raise Invalid.field("bbox", "four numbers: min lon, min lat, max lon, max lat")
-        bbox = (parts[0], parts[1], parts[2], parts[3])
+    bbox = parse_bbox(args["bbox"]) if args.get("bbox") else None
     when = args.get("datetime", "")
     start, _, end = when.partition("/")
     lo, hi = _datetime(start), (_datetime(end) if "/" in when else _datetime(start))

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
 from webmap.access.policy import permission
 from webmap.features.reference import boundaries, generations, upload
 from webmap.features.reference import queries as geodata
 from webmap.infra.db import get_session, unit_of_work
 from webmap.infra.errors import Invalid, NotFound
+from webmap.infra.values import parse_bbox
 from webmap.web.context import get_settings
 from webmap.web.openapi import build
 
@@ -69,16 +71,59 @@ def boundary_set_areas(slug: str, scope: frozenset[str]) -> Response:
     return _geojson(body)
 
 
+#: The police.uk layer's page size: 1,000 unless asked, never more than 10,000 a page.
+POLICE_PAGE, POLICE_MAX_PAGE = 1_000, 10_000
+_POLICE_PARAMS = frozenset({"month", "bbox", "limit", "offset"})
+
+
 @bp.get("/reference/police-uk")
 @permission("reference", "read")
 @unit_of_work
 def police_uk(scope: frozenset[str]) -> Response:
-    """data.police.uk street-level crimes imported as a reference layer (every agency)."""
+    """data.police.uk street-level crimes imported as a reference layer (every agency): every
+    published column, by month and bbox, a page at a time with numberMatched and next/prev
+    links, so a client can always tell it has them all."""
 
-    month = request.args.get("month")
+    args = request.args
+    unknown = sorted(set(args) - _POLICE_PARAMS)
+    if unknown:
+        raise Invalid.field(unknown[0], "is not a parameter of this layer")
+    month = args.get("month") or None
     if month is not None and not _MONTH.match(month):
-        raise Invalid("month: must be YYYY-MM", {"month": "must be YYYY-MM"})
-    return _geojson(geodata.police_uk_geojson(get_session(), month))
+        raise Invalid.field("month", "must be YYYY-MM")
+    bbox = parse_bbox(args["bbox"]) if args.get("bbox") else None
+    limit = _whole(args, "limit", POLICE_PAGE, 1, POLICE_MAX_PAGE)
+    offset = _whole(args, "offset", 0, 0, None)
+    body, matched = geodata.police_uk_page(get_session(), month, bbox, limit, offset)
+    page = json.loads(body)
+    page["numberMatched"] = matched
+    page["numberReturned"] = len(page["features"])
+    links = []
+    if offset + limit < matched:
+        links.append(_page_link("next", offset + limit, limit))
+    if offset > 0:
+        links.append(_page_link("prev", max(offset - limit, 0), limit))
+    page["links"] = links
+    return _geojson(json.dumps(page, separators=(",", ":")))
+
+
+def _whole(args: Mapping[str, str], name: str, default: int, low: int, high: int | None) -> int:
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
+        limits = f"{low} to {high:,}" if high is not None else f"{low} or more"
+        raise Invalid.field(name, f"a whole number, {limits}")
+    return int(raw)
+
+
+def _page_link(rel: str, offset: int, limit: int) -> dict[str, str]:
+    args = {**request.args.to_dict(), "offset": str(offset), "limit": str(limit)}
+    return {
+        "rel": rel,
+        "type": GEOJSON,
+        "href": url_for("api.police_uk", _external=True, **args),
+    }
 
 
 @bp.get("/areas")

@@ -178,14 +178,44 @@ def boundary_set_areas_geojson(session: Session, slug: str) -> str | None:
     )
 
 
-def police_uk_geojson(session: Session, month: str | None, limit: int = 20_000) -> str:
-    """The police.uk reference layer (optionally one month) as GeoJSON text."""
-    return _feature_collection(
+#: The police.uk columns, as GeoJSON properties (snake case of the published headers).
+_POLICE_PROPERTIES = """json_build_object('crime_id', f.crime_id, 'month', f.month,
+  'reported_by', f.reported_by, 'falls_within', f.falls_within, 'longitude', f.longitude,
+  'latitude', f.latitude, 'location', f.location, 'lsoa_code', f.lsoa_code,
+  'lsoa_name', f.lsoa_name, 'crime_type', f.crime_type, 'last_outcome_category', f.outcome,
+  'context', f.context)"""
+
+_POLICE_MATCHED = """
+FROM reference_crime r
+WHERE (CAST(:month AS text) IS NULL OR r.month = to_date(:month, 'YYYY-MM'))
+  AND (CAST(:west AS float8) IS NULL
+       OR r.geom && ST_MakeEnvelope(:west, :south, :east, :north, 4326))
+"""
+
+
+def police_uk_page(
+    session: Session,
+    month: str | None,
+    bbox: tuple[float, float, float, float] | None,
+    limit: int,
+    offset: int,
+) -> tuple[str, int]:
+    """One page of the police.uk layer (every published column; newest month first, then a
+    stable order) as GeoJSON text, and how many features match in all: the caller pages, so
+    nothing is ever cut off silently."""
+    west, south, east, north = bbox if bbox is not None else (None, None, None, None)
+    params = {"month": month, "west": west, "south": south, "east": east, "north": north}
+    matched = int(session.execute(text("SELECT count(*)" + _POLICE_MATCHED), params).scalar_one())
+    body = _feature_collection(
         session,
-        "SELECT crime_type, to_char(month, 'YYYY-MM') AS month, location, geom"
-        " FROM reference_crime WHERE CAST(:month AS text) IS NULL"
-        " OR month = to_date(:month, 'YYYY-MM') ORDER BY month DESC LIMIT :limit",
-        "json_build_object('crime_type', f.crime_type, 'month', f.month, 'location', f.location)",
-        "f.month DESC",
-        {"month": month, "limit": limit},
+        "SELECT r.id, r.crime_id, to_char(r.month, 'YYYY-MM') AS month, r.reported_by,"
+        " r.falls_within, round(ST_X(r.geom)::numeric, 6) AS longitude,"
+        " round(ST_Y(r.geom)::numeric, 6) AS latitude, r.location, r.lsoa_code, r.lsoa_name,"
+        " r.crime_type, r.outcome, r.context, r.geom"
+        + _POLICE_MATCHED
+        + " ORDER BY r.month DESC, r.id LIMIT :limit OFFSET :offset",
+        _POLICE_PROPERTIES,
+        "f.month DESC, f.id",
+        {**params, "limit": limit, "offset": offset},
     )
+    return body, matched
