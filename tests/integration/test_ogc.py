@@ -6,6 +6,8 @@ with WWW-Authenticate."""
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import socket
 import subprocess
@@ -16,6 +18,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import mapbox_vector_tile
 import pyogrio
 import pytest
 from flask import Flask
@@ -234,3 +237,72 @@ def test_csmap_tokens_create_prints_it_once(test_db: dict[str, str], make_user: 
     assert "GDAL" in listed.output and "csmap_pat_" not in listed.output
     expiry = (datetime.now(UTC) + timedelta(days=7)).strftime("%Y-%m-%d")
     assert expiry in listed.output
+
+
+def _get(url: str, token: str) -> tuple[int, bytes]:
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})  # noqa: S310
+    with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - our server
+        return resp.status, resp.read()
+
+
+def _tile_at(template: str, lon: float, lat: float, z: int) -> str:
+    n = 2**z
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    x = int((lon + 180) / 360 * n)
+    return template.replace("{z}", str(z)).replace("{x}", str(x)).replace("{y}", str(y))
+
+
+def test_tilejson_for_own_counts_and_each_received_share(
+    server: str, token: str, analyst: Api
+) -> None:
+    """A GIS client given a token reads TileJSON for its own counts and for every share it
+    receives, follows the tile template, and gets integer counts equal to the app's layers."""
+    status, raw = _get(f"{server}/tiles/counts.json?from=2026-09&to=2026-09", token)
+    doc = json.loads(raw)
+    assert status == 200 and doc["tilejson"] == "3.0.0"
+    assert doc["vector_layers"][0]["id"] == "cells"
+    assert doc["vector_layers"][0]["fields"] == {"cell": "String", "n": "Number"}
+    assert "from=2026-09" in doc["tiles"][0] and "Cells of about" in doc["description"]
+    west, south, east, north = doc["bounds"]
+    centre = ((west + east) / 2, (south + north) / 2)
+    status, tile = _get(_tile_at(doc["tiles"][0], *centre, 10), token)
+    cells = {f["properties"]["cell"]: f["properties"]["n"]
+             for f in mapbox_vector_tile.decode(tile)["cells"]["features"]}  # fmt: skip
+    app = analyst("GET", "/api/v1/layers/counts?from=2026-09&to=2026-09&res=7").get_json()
+    counts = {f["properties"]["cell"]: f["properties"]["n"] for f in app["features"]}
+    assert cells and all(isinstance(n, int) and counts[c] == n for c, n in cells.items())
+
+    received = [s for s in analyst("GET", "/api/v1/shares").get_json()["received"]
+                if s["state"] == "active" and "observations" in s["layers"]]  # fmt: skip
+    assert received
+    drawn = 0
+    for share in received:
+        layer = analyst("GET", f"/api/v1/shares/{share['id']}/layer").get_json()
+        periods = [f["properties"]["period"] for f in layer["features"]]
+        # The period with most cells (the latest may be a quiet month with none).
+        busiest = max(set(periods), key=periods.count) if periods else ""
+        query = f"?period={busiest}" if busiest else ""
+        status, raw = _get(f"{server}/api/v1/shares/{share['id']}/tiles.json{query}", token)
+        doc = json.loads(raw)
+        assert status == 200 and doc["share_id"] == share["id"] and doc["tier"] == share["tier"]
+        assert f"period={doc['period']}" in doc["tiles"][0]
+        assert doc["vector_layers"][0]["fields"]["count"] == "Number"
+        published = {f["properties"]["cell"]: f["properties"]["count"]
+                     for f in layer["features"]
+                     if f["properties"]["period"] == doc["period"]}  # fmt: skip
+        release = next(r for r in layer["releases"] if r["period"] == doc["period"])
+        assert doc["description"].startswith(release["precision"].rstrip("."))
+        status, tile = _get(_tile_at(doc["tiles"][0], *centre, 10), token)
+        features = mapbox_vector_tile.decode(tile).get("shared", {}).get("features", [])
+        assert len(features) == len(published), (share["id"], doc["period"])
+        drawn += len(features)
+        for f in features:
+            props = f["properties"]
+            assert props["period"] == doc["period"]
+            assert published[props["cell"]] == props.get("count", props.get("band"))
+            assert "count" not in props or isinstance(props["count"], int)
+    assert drawn > 0
+    base = f"/api/v1/shares/{received[0]['id']}/tiles.json"
+    assert analyst("GET", f"{base}?period=1999-01").status_code == 422
+    assert analyst("GET", f"{base}?month=2026-09").status_code == 422
+    assert analyst("GET", "/tiles/secret.json").status_code == 404

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request, url_for
 from flask_login import current_user
 
 from webmap.access.policy import permission
 from webmap.features.layers import queries as layers
 from webmap.features.layers.heatmap import heatmap_json
-from webmap.features.layers.tiles import cell_tile
+from webmap.features.layers.tiles import cell_tile, resolution_for_zoom, tilejson
 from webmap.infra import audit
 from webmap.infra.db import get_session, unit_of_work
 from webmap.infra.errors import Invalid, NotFound
@@ -153,3 +153,32 @@ def tile(layer: str, z: int, x: int, y: int, scope: frozenset[str]) -> Response:
     resp.headers["X-Cell-Resolution"] = str(res)
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
+
+
+@bp.get("/tiles/<layer>.json")
+@permission("layer", "read")
+@unit_of_work
+def tile_json(layer: str, scope: frozenset[str]) -> Response:
+    """TileJSON for the counts tiles of the months asked for (from, to, category; default the
+    latest month): the tile URL it gives fixes those months, so a GIS client keeps drawing
+    the same layer. The cells grow as the map zooms out; the description says how."""
+    if layer != "counts":
+        raise NotFound(f"No tile layer called '{layer}'.")
+    q = _query()
+    fixed = {"from": q.month_from.strftime("%Y-%m"), "to": q.month_to.strftime("%Y-%m")}
+    if q.categories:
+        fixed["category"] = ",".join(q.categories)
+    url = url_for("layers.tile", layer=layer, z=0, x=0, y=0, _external=True, **fixed)
+    sizes = "; ".join(
+        f"from zoom {z}: {layers.precision(resolution_for_zoom(z)).rstrip('.')}"
+        for z in (0, 12, 14)
+    )
+    body = tilejson(
+        name=f"Observations per cell, {fixed['from']} to {fixed['to']}",
+        description=f"Counts are whole numbers of observations. {sizes}.",
+        tiles=url.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt"),
+        bounds=get_settings().service_area,
+        layer="cells",
+        fields={"cell": "String", "n": "Number"},
+    )
+    return _answer("tilejson", q, body)

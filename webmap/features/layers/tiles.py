@@ -8,6 +8,7 @@ coarser resolution is used instead. Counts come from ``cell_month`` as for every
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import text
@@ -16,6 +17,8 @@ from sqlalchemy.orm import Session
 from webmap.features.layers.queries import CELL_MONTH_FILTER, LayerQuery
 
 MAX_TILE_BYTES = 500_000
+#: Tiles are served from z0; past z16 a client over-zooms (the finest cells are drawn at z14).
+MIN_ZOOM, MAX_ZOOM = 0, 16
 
 _MVT = f"""
 WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e),
@@ -78,7 +81,7 @@ _SHARED_MVT = """
 WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e),
 pub AS (SELECT cell, n, band FROM csmap_share_published_cells(:s) WHERE period = :p)
 SELECT ST_AsMVT(t, 'shared', 4096, 'geom') FROM (
-  SELECT pub.cell::text AS cell, pub.n AS count, pub.band,
+  SELECT pub.cell::text AS cell, pub.n AS count, pub.band, CAST(:p AS text) AS period,
          ST_AsMVTGeom(ST_Transform(c.geom, 3857), env.e, 4096, 64, true) AS geom
   FROM pub JOIN cell c ON c.res = ((pub.cell >> 52) & 15) AND c.cell = pub.cell, env
   WHERE c.geom && ST_Transform(env.e, 4326)
@@ -90,3 +93,47 @@ def shared_tile(session: Session, share_id: str, period: str, z: int, x: int, y:
     """A tile of one share's published cells of ``period``, in one round trip."""
     params: dict[str, Any] = {"s": share_id, "p": period, "z": z, "x": x, "y": y}
     return bytes(session.execute(text(_SHARED_MVT), params).scalar_one() or b"")
+
+
+def tilejson(
+    *,
+    name: str,
+    description: str,
+    tiles: str,
+    bounds: tuple[float, float, float, float],
+    layer: str,
+    fields: Mapping[str, str],
+) -> dict[str, Any]:
+    """A TileJSON 3.0.0 document for one vector tile layer, so QGIS, MapLibre and GDAL's MVT
+    driver find the tiles, their extent and each field's type (counts are Numbers) without
+    guessing. ``description`` carries the layer's precision statement.
+
+    >>> doc = tilejson(name="Counts", description="Cells about 0.1 km².",
+    ...                tiles="https://x/tiles/counts/{z}/{x}/{y}.mvt",
+    ...                bounds=(1.1, 54.5, 1.3, 54.7),
+    ...                layer="cells", fields={"cell": "String", "n": "Number"})
+    >>> doc["tilejson"], doc["center"], doc["vector_layers"][0]["fields"]["n"]
+    ('3.0.0', [1.2, 54.6, 12], 'Number')
+    """
+    west, south, east, north = bounds
+    return {
+        "tilejson": "3.0.0",
+        "name": name,
+        "description": description,
+        "attribution": "csmap",
+        "scheme": "xyz",
+        "tiles": [tiles],
+        "minzoom": MIN_ZOOM,
+        "maxzoom": MAX_ZOOM,
+        "bounds": [west, south, east, north],
+        "center": [round((west + east) / 2, 6), round((south + north) / 2, 6), 12],
+        "vector_layers": [
+            {
+                "id": layer,
+                "description": description,
+                "minzoom": MIN_ZOOM,
+                "maxzoom": MAX_ZOOM,
+                "fields": dict(fields),
+            }
+        ],
+    }

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from webmap.access.policy import permission
 from webmap.access.session import actor
-from webmap.features.layers.tiles import shared_tile
+from webmap.features.layers.tiles import shared_tile, tilejson
 from webmap.features.recording.api import json_object
 from webmap.features.sharing import exports, tokens
 from webmap.features.sharing import output as share_output
@@ -152,6 +152,42 @@ def export(scope: frozenset[str], share_id: str, fmt: str) -> Response:
     if fmt not in exports.EXPORT_TYPES:
         raise NotFound("No such export format (geojson, contexts.geojson, csv, gpkg or fgb).")
     return attachment(*sharing_views.download(_read(share_id, "share.export", fmt), fmt))
+
+
+@bp.get("/shares/<share_id>/tiles.json")
+@permission("shared_layer", "read")
+@unit_of_work
+def tile_json(scope: frozenset[str], share_id: str) -> Response:
+    """TileJSON for one published period of a share (?period=, default the latest): its tile
+    URL fixes that period, and its description carries the period's precision statement and
+    the share's terms. Read (and audited) as the shared layer is."""
+    sharing_views.refuse_unknown(request.args, ("period",))
+    session = get_session()
+    pub = sharing_views.read_publication(
+        session, share_id, actor(), "share.view", None, side_sessions()
+    )
+    releases = {r.period: r for r in pub.releases}
+    if not releases:
+        raise NotFound("Nothing is published for this share yet.")
+    period = request.args.get("period") or pub.releases[-1].period
+    if period not in releases:
+        raise Invalid.field("period", "not a published period of this share")
+    release = releases[period]
+    url = url_for(
+        "shares_api.tile", share_id=share_id, z=0, x=0, y=0, period=period, _external=True
+    )
+    body = tilejson(
+        name=f"{pub.label}, {period}",
+        description=f"{release.precision.rstrip('.')}. {period}, {release.published_text()}; "
+        f"it will not change. Share {pub.share_id}, {share_output.TIER_NAMES[pub.tier]}, "
+        f"expires {pub.expires_at.date().isoformat()}. Counts are whole numbers; a banded "
+        "count is in 'band' instead.",
+        tiles=url.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt"),
+        bounds=get_settings().service_area,
+        layer="shared",
+        fields={"cell": "String", "count": "Number", "band": "String", "period": "String"},
+    )
+    return jsonify({**body, "share_id": pub.share_id, "tier": pub.tier, "period": period})
 
 
 @bp.get("/shares/<share_id>/tiles/<int:z>/<int:x>/<int:y>.mvt")
