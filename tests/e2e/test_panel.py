@@ -4,7 +4,6 @@ trends, picks a cell for its sparkline; the meeting pack prints; a trainer is re
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -340,17 +339,9 @@ def test_trainer_is_refused(
 
 
 def test_an_agency_without_records_gets_an_empty_panel(
-    page: Any, live_server: str, make_user: Any, owner_session_factory: Any
+    page: Any, live_server: str, make_agency: Any, make_user: Any, owner_session_factory: Any
 ) -> None:
-    from sqlalchemy import text
-
-    slug = f"quiet_{uuid.uuid4().hex[:8]}"
-    with owner_session_factory() as s:
-        s.execute(
-            text("INSERT INTO agency (slug, name, kind) VALUES (:s, :n, 'police')"),
-            {"s": slug, "n": f"Quiet agency {slug}"},
-        )
-        s.commit()
+    slug = make_agency("police", "Quiet agency")
     errors = watch_errors(page)
     browser_sign_in(page, live_server, make_user(slug, "panel_chair"), owner_session_factory)
     open_panel(page, live_server)
