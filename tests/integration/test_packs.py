@@ -31,7 +31,7 @@ from webmap.features.layers.queries import add_months
 from webmap.features.packs.build import disclosure_problems
 from webmap.features.packs.content import DEFAULT_HOW_TO_REPORT, DEFAULT_SIGNS, PackContent
 from webmap.features.packs.inspect import embedded_cells, inspect_html, inspect_pdf
-from webmap.features.packs.service import quarters
+from webmap.features.packs.service import quarters, today
 from webmap.features.sharing.output import Publication
 
 PLANTED = Sentinels("SENTINEL-NOTE-P7K", "YP-SENTP7", "ZZ98 PKS", "SENTINEL-FLAT-P7")
@@ -259,7 +259,7 @@ def test_approved_pack_passes_its_inspection_and_holds_no_sentinel(
         (pdf.data, pack_id),
     ).fetchone()
     assert stored is not None and stored[0] == "approved" and stored[4] is True
-    assert len(stored[1]) == len(stored[2]) == 64 and stored[3] == date.today()
+    assert len(stored[1]) == len(stored[2]) == 64 and stored[3] == today()  # London's date
     share_state = owner_conn.execute(
         "SELECT s.status, s.tier, s.approved_by <> s.created_by FROM share s"
         " JOIN briefing_pack p ON p.share_id = s.id WHERE p.id = %s",
@@ -410,8 +410,9 @@ def test_a_withdrawn_pack_is_gone_everywhere(
 
 
 def _quarter_now() -> str:
-    today = date.today()
-    return f"{today.year:04d}-{(today.month - 1) // 3 * 3 + 3:02d}"
+    """The last month of the quarter in progress in London, as the app counts it."""
+    now = today()
+    return f"{now.year:04d}-{(now.month - 1) // 3 * 3 + 3:02d}"
 
 
 @pytest.mark.parametrize(
