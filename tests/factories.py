@@ -13,6 +13,7 @@ Every name a factory makes up is unique (uuid4), so tests never meet each other'
 
 from __future__ import annotations
 
+import itertools
 import random
 import string
 import uuid
@@ -73,23 +74,32 @@ def unique_key(length: int = 8) -> str:
     return uuid.uuid4().hex[:length]
 
 
+#: Marks handed out in this run (a redraw makes them unique, not just very likely so).
+_MARKS: set[str] = set()
+#: Client addresses are numbered: unique within a run, and every run has a database of its own.
+_ADDRESSES = itertools.count(1)
+
+
 def unique_mark() -> str:
-    """A registration mark in the current UK format (``AB12 CDE``) that no other test uses:
-    about 10⁹ marks, drawn from uuid4 rather than ``random`` (which pytest-randomly reseeds
-    to the same values on every run)."""
-    n = uuid.uuid4().int
-    letters = []
-    for _ in range(5):
-        n, i = divmod(n, 26)
-        letters.append(string.ascii_uppercase[i])
-    n, digits = divmod(n, 100)
-    return f"{letters[0]}{letters[1]}{digits:02d} {''.join(letters[2:])}"
+    """A registration mark in the current UK format (``AB12 CDE``) that no other test of the
+    run has: drawn from uuid4 (not ``random``, which pytest-randomly reseeds to the same
+    values on every run) out of about 10⁹, so none of the demo town's either."""
+    while True:
+        n = uuid.uuid4().int
+        letters = []
+        for _ in range(5):
+            n, i = divmod(n, 26)
+            letters.append(string.ascii_uppercase[i])
+        mark = f"{letters[0]}{letters[1]}{n % 100:02d} {''.join(letters[2:])}"
+        if mark not in _MARKS:
+            _MARKS.add(mark)
+            return mark
 
 
 def client_address(prefix: int = 10) -> str:
-    """A client address of a test's own (throttles and caps count per address)."""
-    n = uuid.uuid4().int
-    return f"{prefix}.{n % 256}.{(n >> 8) % 256}.{(n >> 16) % 254 + 1}"
+    """A client address of the test's own (throttles and caps count per address)."""
+    n = next(_ADDRESSES)
+    return f"{prefix}.{(n >> 16) % 256}.{(n >> 8) % 256}.{n % 256}"
 
 
 # -- the directory, as the owner -----------------------------------------------------------
