@@ -255,6 +255,24 @@ def make_share(app: Flask, who: Any, **terms: Any) -> str:
     return share_id
 
 
+def cell_centre(app: Flask, who: Any, res: int = 7) -> tuple[float, float]:
+    """(lon, lat) of the centre of a lattice cell at ``res`` that lies wholly in the wards: a
+    town-wide share or pack publishes what is recorded there."""
+    import h3
+
+    with acting_as(app, who) as s:
+        cell = s.execute(
+            text(
+                "SELECT min(ca.cell) FROM cell_area ca JOIN area a ON a.id = ca.area_id"
+                " JOIN boundary_set b ON b.id = a.boundary_set_id"
+                " WHERE b.slug = 'wards' AND b.is_current AND ca.res = :r"
+            ),
+            {"r": res},
+        ).scalar_one()
+    lat, lon = h3.cell_to_latlng(format(int(cell), "x"))
+    return round(lon, 6), round(lat, 6)
+
+
 def pack_quarter() -> tuple[date, date]:
     """The latest quarter tier C may publish today: (its first day, the day after it)."""
     from webmap.features.packs.service import quarters

@@ -52,17 +52,22 @@ def test_a_factory_cannot_make_what_the_role_may_not(
 def test_a_pack_is_made_and_approved_by_two_people(
     app: Flask, make_agency: Any, make_user: Any, owner_session_factory: Any
 ) -> None:
+    from webmap.features.packs.inspect import embedded_cells
+
     slug = make_agency("police", "Factory test")
+    trainer, analyst = make_user(slug, "trainer"), make_user(slug, "analyst")
     start, _ = factories.pack_quarter()
     when = datetime.combine(start, time(20), UTC)
-    cluster = [(*factories.CENTRE, when + timedelta(days=i), ()) for i in range(12)]
+    spot = factories.cell_centre(app, analyst)
+    cluster = [(*spot, when + timedelta(days=i), ()) for i in range(12)]
     factories.add_observations(owner_session_factory, slug, cluster)  # ≥ k for tier C
-    pack_id = factories.make_pack(app, make_user(slug, "trainer"), make_user(slug, "analyst"))
+    pack_id = factories.make_pack(app, trainer, analyst)
     with owner_session_factory() as s:
-        status, pdf = s.execute(
-            text("SELECT status, pdf FROM briefing_pack WHERE id = :i"), {"i": pack_id}
+        status, pdf, html = s.execute(
+            text("SELECT status, pdf, html FROM briefing_pack WHERE id = :i"), {"i": pack_id}
         ).one()
     assert status == "approved" and pdf.startswith(b"%PDF")
+    assert len(embedded_cells(html)) == 1  # the cluster's cell, published
 
 
 def test_marks_and_addresses_are_unique() -> None:

@@ -124,14 +124,13 @@ class World:
 def _objects(app: Flask, slug: str, make_user: Any, owner_session_factory: Any) -> dict[str, str]:
     """One of each object of the agency ``slug``, made by its own people through the services,
     and a quarter's records in one cell, so that its briefing pack has cells to publish."""
+    analyst = make_user(slug, "analyst")
     start, _ = factories.pack_quarter()
     when = datetime.combine(start, time(20), UTC)
+    spot = factories.cell_centre(app, analyst)
     factories.add_observations(
-        owner_session_factory,
-        slug,
-        [(*factories.CENTRE, when + timedelta(days=i), ()) for i in range(12)],
+        owner_session_factory, slug, [(*spot, when + timedelta(days=i), ()) for i in range(12)]
     )
-    analyst = make_user(slug, "analyst")
     return {
         "agency_id": str(analyst.agency_id),
         "observation_id": factories.make_observation(app, analyst),
