@@ -42,7 +42,8 @@ PURPOSE = "Made by a test factory, for a test of its own"
 
 @dataclass(frozen=True)
 class Actor:
-    """Who asks a service for something: the user, their agency and their role."""
+    """Who asks a service for something: the user, their agency and their role (the shape
+    the services take, whoever calls them: a request, the CLI or a test)."""
 
     id: uuid.UUID
     agency_id: uuid.UUID
@@ -176,7 +177,7 @@ def make_observation(app: Flask, who: Any, **fields: Any) -> str:
         **fields,
     }
     with acting_as(app, who) as s:
-        new_id = create_observation(s, who, _settings(app), validated(ObservationIn, body))
+        new_id = create_observation(s, actor(who), _settings(app), validated(ObservationIn, body))
     return str(new_id)
 
 
@@ -194,7 +195,7 @@ def make_context(app: Flask, who: Any, **fields: Any) -> str:
         **fields,
     }
     with acting_as(app, who) as s:
-        new_id = create_context(s, who, _settings(app), validated(ContextIn, body), False)
+        new_id = create_context(s, actor(who), _settings(app), validated(ContextIn, body), False)
     return str(new_id)
 
 
@@ -208,7 +209,8 @@ def make_vehicle(app: Flask, who: Any, **fields: Any) -> str:
     body = {"registration_mark": unique_mark(), **fields}
     settings = _settings(app)
     with acting_as(app, who) as s:
-        new_id = create_vehicle(s, who, settings.secret("hmac_key"), validated(VehicleIn, body))
+        key = settings.secret("hmac_key")
+        new_id = create_vehicle(s, actor(who), key, validated(VehicleIn, body))
     return str(new_id)
 
 
@@ -250,7 +252,7 @@ def make_share(app: Flask, who: Any, **terms: Any) -> str:
     }
     body.setdefault("areas", wards(app, who)[:1])
     with acting_as(app, who) as s:
-        share = create_share(s, who, validated(ShareIn, body))
+        share = create_share(s, actor(who), validated(ShareIn, body))
         share_id = str(share.id)
     return share_id
 
@@ -314,10 +316,10 @@ def make_pack(app: Flask, maker: Any, approver: Any = None, **form: Any) -> str:
         # Recorded by the approver when there is one: a trainer records no contexts.
         data["routes"] = [make_context(app, approver or maker, geometry=route, **kind)]
     with acting_as(app, maker) as s:
-        pack_id = str(create_pack(s, maker, data).id)
+        pack_id = str(create_pack(s, actor(maker), data).id)
     if approver is not None:
         with acting_as(app, approver) as s:
-            decide(s, approver, get_pack(s, pack_id), True, "", side_sessions())
+            decide(s, actor(approver), get_pack(s, pack_id), True, "", side_sessions())
     return pack_id
 
 
