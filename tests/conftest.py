@@ -227,22 +227,15 @@ def make_user(owner_session_factory: Any) -> Any:
 def make_agency(owner_session_factory: Any) -> Any:
     """Factory: a new agency of ``kind`` with a unique slug and name; returns the slug.
 
-    Tests that publish an agency's data use one of their own: the publication ledger writes
-    each period once, so an agency whose periods another test has read would show that
-    test's publication, not this one's records.
+    A test that writes an agency's records, shares or packs, or counts them, uses one of its
+    own: the demo agencies are everybody's, and the publication ledger writes each period of
+    an agency once, so an agency whose periods another test has read shows that test's
+    publication, not this one's records.
     """
-    from sqlalchemy import text
+    from tests.factories import make_agency as factory
 
-    def make(kind: str = "police", label: str = "Test") -> str:
-        key = uuid.uuid4().hex[:8]
-        slug = f"{kind.replace('_', '-')}-{key}"
-        with owner_session_factory() as s:
-            s.execute(
-                text("INSERT INTO agency (slug, name, kind) VALUES (:s, :n, :k)"),
-                {"s": slug, "n": f"{label} {kind.replace('_', ' ')} {key}", "k": kind},
-            )
-            s.commit()
-        return slug
+    def make(kind: str = "police", label: str = "Test", contact: str = "") -> str:
+        return factory(owner_session_factory, kind, label, contact)
 
     return make
 

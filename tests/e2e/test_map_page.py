@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from click.testing import CliRunner
 
+from tests.conftest import TEST_DB
 from tests.e2e.conftest import browser_sign_in, screenshot
+from tests.integration.test_import import POLICE_COLUMNS, police_row, write_csv
+from webmap.cli import main
 
 pytestmark = pytest.mark.e2e
 
@@ -117,19 +123,14 @@ def test_map_is_reachable_by_keyboard(
 
 
 def test_police_uk_reference_layer_can_be_switched_on(
-    page: Any, live_server: str, analyst: Any, owner_session_factory: Any
+    page: Any, live_server: str, analyst: Any, owner_session_factory: Any, tmp_path: Path
 ) -> None:
-    from sqlalchemy import text
-
-    with owner_session_factory() as s:  # one invented street-level crime in the town
-        s.execute(
-            text(
-                "INSERT INTO reference_crime (month, crime_type, location, geom) VALUES"
-                " ('2026-09-01', 'Drugs', 'On or near Fictional Street',"
-                " ST_SetSRID(ST_Point(1.2012, 54.6011), 4326))"
-            )
-        )
-        s.commit()
+    # One invented street-level crime in the town, imported as `csmap import police-uk` does.
+    row = police_row(uuid.uuid4().hex * 2, "1.2012", "54.6011", "On or near Fictional Street")
+    row[POLICE_COLUMNS.index("Crime type")] = "Drugs"
+    path = write_csv(tmp_path / "street.csv", POLICE_COLUMNS, [row])
+    result = CliRunner().invoke(main, ["import", "police-uk", str(path), "--database", TEST_DB])
+    assert result.exit_code == 0 and "1 loaded" in result.output, result.output
     browser_sign_in(page, live_server, analyst, owner_session_factory)
     _open_offline(page, live_server + "/")
     # The layer switcher is rebuilt once the agency's own contexts arrive: wait for that.

@@ -4,7 +4,6 @@ trends, picks a cell for its sparkline; the meeting pack prints; a trainer is re
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -210,6 +209,10 @@ def test_chair_switches_to_fine_cells_from_vector_tiles(
             )
 
     page.on("response", on_response)
+    # Requests in the order the page makes them: a response can arrive after the next month
+    # was chosen (waiting for "networkidle" returns at once once the page has loaded).
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/tiles/counts/" in r.url else None)
     browser_sign_in(page, live_server, chair, owner_session_factory)
     open_panel(page, live_server)
     assert not tiles, "no tiles before the layer is chosen"
@@ -242,7 +245,7 @@ def test_chair_switches_to_fine_cells_from_vector_tiles(
     screenshot(page, "panel-tiles")
 
     # The slider asks for the new month's tiles.
-    seen = len(tiles)
+    seen, seen_asked = len(tiles), len(asked)
     slider = page.get_by_label("Month", exact=True)
     slider.focus()
     page.keyboard.press("Home")
@@ -252,8 +255,10 @@ def test_chair_switches_to_fine_cells_from_vector_tiles(
     )
     page.wait_for_load_state("networkidle")
     later = tiles[seen:]
-    assert later, "moving the slider requested no tiles"
-    froms = {m.group(1) for t in later if (m := re.search(r"[?&]from=(\d{4}-\d{2})", t["url"]))}
+    assert asked[seen_asked:], "moving the slider requested no tiles"
+    froms = {
+        m.group(1) for u in asked[seen_asked:] if (m := re.search(r"[?&]from=(\d{4}-\d{2})", u))
+    }
     assert froms and first_from.group(1) not in froms, froms
     assert all(t["status"] == 200 for t in later), later
 
@@ -340,17 +345,9 @@ def test_trainer_is_refused(
 
 
 def test_an_agency_without_records_gets_an_empty_panel(
-    page: Any, live_server: str, make_user: Any, owner_session_factory: Any
+    page: Any, live_server: str, make_agency: Any, make_user: Any, owner_session_factory: Any
 ) -> None:
-    from sqlalchemy import text
-
-    slug = f"quiet_{uuid.uuid4().hex[:8]}"
-    with owner_session_factory() as s:
-        s.execute(
-            text("INSERT INTO agency (slug, name, kind) VALUES (:s, :n, 'police')"),
-            {"s": slug, "n": f"Quiet agency {slug}"},
-        )
-        s.commit()
+    slug = make_agency("police", "Quiet agency")
     errors = watch_errors(page)
     browser_sign_in(page, live_server, make_user(slug, "panel_chair"), owner_session_factory)
     open_panel(page, live_server)

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import browser_sign_in, screenshot
+from tests.factories import agency_name, unique_mark
 
 pytestmark = pytest.mark.e2e
 
@@ -33,6 +34,13 @@ def watch_errors(page: Any) -> list[str]:
     page.on("console", on_console)
     page.on("pageerror", lambda e: errors.append(str(e)))
     return errors
+
+
+@pytest.fixture()
+def practitioner(make_agency: Any, make_user: Any) -> Any:
+    """A practitioner of a police force of the test's own: what it records (today, from the
+    form) is in no one else's lists, maps or panels."""
+    return make_user(make_agency("police", "E2E recording"), "practitioner")
 
 
 @pytest.fixture()
@@ -85,18 +93,25 @@ def geometry_status(page: Any) -> str:
 
 
 def test_phone_hotspot_route_sighting_and_other_agency_404(
-    phone: Any, browser: Any, live_server: str, make_user: Any, owner_session_factory: Any
+    phone: Any,
+    browser: Any,
+    live_server: str,
+    make_agency: Any,
+    make_user: Any,
+    practitioner: Any,
+    owner_session_factory: Any,
 ) -> None:
     # Another agency (on no panel with the police) has already recorded the same vehicle
-    # (recording it alone runs no match).
-    other = make_user("bus", "practitioner")
+    # (recording it alone runs no match); the mark is this test's alone.
+    mark = unique_mark()
+    other = make_user(make_agency("transport_operator", "E2E recording"), "practitioner")
     context2 = browser.new_context(viewport=DESKTOP)
     page2 = context2.new_page()
     browser_sign_in(page2, live_server, other, owner_session_factory)
     token = page2.locator('meta[name="csrf-token"]').get_attribute("content")
     theirs = page2.request.post(
         f"{live_server}/api/v1/vehicles",
-        data={"registration_mark": "wr21qab", "make": "Ford"},
+        data={"registration_mark": mark.replace(" ", "").lower(), "make": "Ford"},
         headers={"X-CSRFToken": token},
     )
     assert theirs.status == 201, theirs.text()
@@ -104,7 +119,7 @@ def test_phone_hotspot_route_sighting_and_other_agency_404(
 
     page = phone
     errors = watch_errors(page)
-    user = make_user("police", "practitioner")
+    user = practitioner
     browser_sign_in(page, live_server, user, owner_session_factory)
     open_record(page, live_server)
     # Map first: the map fills the top of the phone screen, the choices follow.
@@ -156,7 +171,7 @@ def test_phone_hotspot_route_sighting_and_other_agency_404(
     assert page.locator("#f-registration_mark").get_attribute("aria-invalid") == "true"
     # The browser logs that expected 422 as a failed request; nothing else may be there.
     errors[:] = [e for e in errors if "status of 422" not in e]
-    page.get_by_label("Registration mark").fill("WR21 QAB")
+    page.get_by_label("Registration mark").fill(mark)
     kind, sighting_id = save(page)
     assert kind == "observation"
     result = page.locator("#record-result").inner_text()
@@ -176,7 +191,7 @@ def test_phone_hotspot_route_sighting_and_other_agency_404(
     assert observations.locator(sighting_link).count() == 1
     row = observations.locator("tr", has=sighting_link)
     assert "Vehicle of interest" in row.inner_text()
-    vehicle_link = page.locator("#veh-table").get_by_role("link", name="WR21 QAB")
+    vehicle_link = page.locator("#veh-table").get_by_role("link", name=mark)
     assert vehicle_link.count() == 1
     vehicle_id = (vehicle_link.get_attribute("href") or "").rsplit("/", 1)[-1]
     screenshot(page, "records-390")
@@ -185,7 +200,7 @@ def test_phone_hotspot_route_sighting_and_other_agency_404(
     sighting_link.click()
     page.wait_for_selector("body[data-detail-ready='1']", timeout=20_000)
     fields = page.locator("#detail-fields").inner_text()
-    assert "Vehicle of interest" in fields and "WR21 QAB" in fields, fields
+    assert "Vehicle of interest" in fields and mark in fields, fields
     assert "Created (version 1)" in page.locator("#history").inner_text()
     screenshot(page, "record-detail-390")
     assert not errors, errors
@@ -195,7 +210,8 @@ def test_phone_hotspot_route_sighting_and_other_agency_404(
     assert resp.status == 200
     page2.wait_for_selector("body[data-detail-ready='1']", timeout=20_000)
     told = page2.locator("#matched-by").inner_text()
-    assert "Also queried by Wrenmouth Police (Test practitioner, Practitioner)" in told, told
+    police = agency_name(owner_session_factory, user.agency_slug)
+    assert f"Also queried by {police} (Test practitioner, Practitioner)" in told, told
     screenshot(page2, "vehicle-matched-by")
 
     # The other agency gets 404 for the pages and the data.
@@ -216,11 +232,10 @@ def test_phone_hotspot_route_sighting_and_other_agency_404(
 
 
 def test_record_with_the_keyboard_only(
-    page: Any, live_server: str, make_user: Any, owner_session_factory: Any
+    page: Any, live_server: str, practitioner: Any, owner_session_factory: Any
 ) -> None:
     errors = watch_errors(page)
-    user = make_user("police", "practitioner")
-    browser_sign_in(page, live_server, user, owner_session_factory)
+    browser_sign_in(page, live_server, practitioner, owner_session_factory)
     open_record(page, live_server)
     screenshot(page, "record-1280")
 
@@ -267,10 +282,9 @@ def test_record_with_the_keyboard_only(
 
 
 def test_missing_geometry_and_category_shown_beside_their_fields(
-    page: Any, live_server: str, make_user: Any, owner_session_factory: Any
+    page: Any, live_server: str, practitioner: Any, owner_session_factory: Any
 ) -> None:
-    user = make_user("police", "practitioner")
-    browser_sign_in(page, live_server, user, owner_session_factory)
+    browser_sign_in(page, live_server, practitioner, owner_session_factory)
     open_record(page, live_server)
     page.get_by_role("button", name="Save").click()
     geometry_error = page.locator("#f-geometry-error")
@@ -300,11 +314,10 @@ def test_missing_geometry_and_category_shown_beside_their_fields(
 
 
 def test_edit_conflict_and_delete_on_the_detail_page(
-    page: Any, live_server: str, make_user: Any, owner_session_factory: Any
+    page: Any, live_server: str, practitioner: Any, owner_session_factory: Any
 ) -> None:
     errors = watch_errors(page)
-    user = make_user("police", "practitioner")
-    browser_sign_in(page, live_server, user, owner_session_factory)
+    browser_sign_in(page, live_server, practitioner, owner_session_factory)
     open_record(page, live_server)
     page.get_by_label("A place or route").check()
     page.get_by_label("Kind of place or route").select_option("place_of_concern")

@@ -1,8 +1,8 @@
 """The administration pages over HTTP, signed in through the real forms (password + TOTP).
 
-Agency A is police, agency B is bus: never panel partners. Everything a test creates in the
-shared test database that other tests count (agencies, panels, a boundary set's name) is put
-back afterwards.
+Agency A (a police force) and agency B (a transport operator) are this module's own, and never
+panel partners. What a test changes of the shared reference data (a boundary set's name) is
+put back afterwards.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from webmap.features.admin.users import NewUser, create_user
 
-AGENCY_A, AGENCY_B = "police", "bus"
+#: The module's own agencies, by these names (see ``agencies``).
+AGENCY_A, AGENCY_B = "A", "B"
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,22 @@ def owner_sessions(test_db: dict[str, str]) -> Iterator[sessionmaker[Session]]:
     engine.dispose()
 
 
+@pytest.fixture(scope="module")
+def agencies(make_agency: Any) -> dict[str, str]:
+    """``AGENCY_A`` and ``AGENCY_B`` → the slugs of the module's own agencies."""
+    return {
+        AGENCY_A: make_agency("police", "Admin test A"),
+        AGENCY_B: make_agency("transport_operator", "Admin test B"),
+    }
+
+
 @pytest.fixture()
-def account(owner_sessions: sessionmaker[Session]) -> Any:
-    """Factory: a new account (second factor enrolled) in the agency with ``slug``."""
+def account(owner_sessions: sessionmaker[Session], agencies: dict[str, str]) -> Any:
+    """Factory: a new account (second factor enrolled) in the agency with ``slug``
+    (``AGENCY_A`` and ``AGENCY_B`` name the module's own)."""
 
     def make(slug: str, role: str) -> Account:
+        slug = agencies.get(slug, slug)
         tag = uuid.uuid4().hex[:10]
         email = f"{role}.{tag}@{slug.replace('_', '-')}.admin-test.example"
         password = f"long enough password {tag}"
@@ -185,7 +197,7 @@ def test_agency_admin_cannot_create_in_another_agency(
     app: Flask, account: Any, owner_conn: psycopg.Connection[Any]
 ) -> None:
     client = sign_in(app, account(AGENCY_A, "agency_admin"))
-    bus = owner_conn.execute("SELECT id FROM agency WHERE slug = %s", (AGENCY_B,)).fetchone()[0]
+    bus = account(AGENCY_B, "practitioner").agency_id
     form = new_user_form(agency_id=str(bus))
     resp = post(client, "/admin/users", form)
     assert resp.status_code == 400
@@ -230,16 +242,18 @@ def test_bad_input_is_400_beside_the_field_and_writes_nothing(
     overrides: dict[str, str],
     field: str,
 ) -> None:
-    client = sign_in(app, account(AGENCY_A, "agency_admin"))
+    admin = account(AGENCY_A, "agency_admin")
+    client = sign_in(app, admin)
     form = new_user_form(**overrides)
-    before = owner_conn.execute("SELECT count(*) FROM app_user").fetchone()[0]
+    count = "SELECT count(*) FROM app_user WHERE agency_id = %s"
+    before = owner_conn.execute(count, (admin.agency_id,)).fetchone()[0]
     resp = post(client, "/admin/users", form)
     assert resp.status_code == 400
     assert field_error(resp.get_data(as_text=True), field), resp.get_data(as_text=True)[-2000:]
     if "@" in form["email"]:
         assert user_row(owner_conn, form["email"]) is None
     owner_conn.rollback()
-    assert owner_conn.execute("SELECT count(*) FROM app_user").fetchone()[0] == before
+    assert owner_conn.execute(count, (admin.agency_id,)).fetchone()[0] == before
 
 
 def test_duplicate_email_is_400_beside_the_field(
@@ -348,7 +362,7 @@ def test_system_admin_creates_a_user_in_any_agency(
     app: Flask, account: Any, owner_conn: psycopg.Connection[Any]
 ) -> None:
     client = sign_in(app, account("social_care", "system_admin"))
-    bus = owner_conn.execute("SELECT id FROM agency WHERE slug = %s", (AGENCY_B,)).fetchone()[0]
+    bus = account(AGENCY_B, "practitioner").agency_id
     form = new_user_form(agency_id=str(bus), role="agency_admin")
     assert post(client, "/admin/users", form).status_code == 302
     assert user_row(owner_conn, form["email"])[1:3] == (bus, "agency_admin")
@@ -440,7 +454,9 @@ def test_system_admin_renames_a_boundary_set(
 ) -> None:
     client = sign_in(app, account("social_care", "system_admin"))
     with owner_sessions() as s:
-        slug, old = s.execute(text("SELECT slug, name FROM boundary_set LIMIT 1")).one()
+        slug, old = s.execute(
+            text("SELECT slug, name FROM boundary_set WHERE slug = 'wards' AND is_current")
+        ).one()
     try:
         page = client.get("/admin/boundary-sets").get_data(as_text=True)
         assert old in page and "later" in page
@@ -460,7 +476,9 @@ def test_system_admin_renames_a_boundary_set(
 # -- audit page ----------------------------------------------------------------------------
 
 
-def test_audit_page_is_scoped_to_the_agency(app: Flask, account: Any) -> None:
+def test_audit_page_is_scoped_to_the_agency(
+    app: Flask, account: Any, agencies: dict[str, str], owner_sessions: sessionmaker[Session]
+) -> None:
     admin_a, admin_b = account(AGENCY_A, "agency_admin"), account(AGENCY_B, "agency_admin")
     user_b = account(AGENCY_B, "practitioner")
     client_b = sign_in(app, admin_b)
@@ -471,7 +489,11 @@ def test_audit_page_is_scoped_to_the_agency(app: Flask, account: Any) -> None:
     html_a = page_a.get_data(as_text=True)
     assert "No entries match" in html_a and "user.read" not in html_a.split("<tbody>")[1]
     unfiltered = client_a.get("/admin/audit").get_data(as_text=True).split("<tbody>")[1]
-    assert "Coastline Buses" not in unfiltered and admin_b.display_name not in unfiltered
+    with owner_sessions() as s:
+        name_b = s.execute(
+            text("SELECT name FROM agency WHERE slug = :s"), {"s": agencies[AGENCY_B]}
+        ).scalar_one()
+    assert name_b not in unfiltered and admin_b.display_name not in unfiltered
     html_b = client_b.get(f"/admin/audit?object={user_b.id}").get_data(as_text=True)
     assert "user.read" in html_b.split("<tbody>")[1]
     system = sign_in(app, account("social_care", "system_admin"))
@@ -522,12 +544,17 @@ def test_audit_filters_work_and_reading_is_audited_without_values(
 
 
 def test_audit_pages(app: Flask, account: Any) -> None:
-    client = sign_in(app, account("social_care", "system_admin"))
-    first = client.get("/admin/audit").get_data(as_text=True)
-    assert first.split("<tbody>")[1].count("<tr>") == 50  # demo + test entries exceed a page
+    admin = account("social_care", "system_admin")
+    client = sign_in(app, admin)
+    target = account(AGENCY_A, "practitioner")
+    for _ in range(51):  # more entries of the admin's own than a page holds
+        assert client.get(f"/admin/users/{target.id}").status_code == 200
+    own = f"/admin/audit?user={admin.id}"
+    first = client.get(own).get_data(as_text=True)
+    assert first.split("<tbody>")[1].count("<tr>") == 50
     assert 'rel="next"' in first and 'rel="prev"' not in first
-    second = client.get("/admin/audit?page=2").get_data(as_text=True)
-    assert 'rel="prev"' in second
+    second = client.get(f"{own}&page=2").get_data(as_text=True)
+    assert 'rel="prev"' in second and second.split("<tbody>")[1].count("<tr>") >= 1
     assert client.get("/admin/audit?page=0").status_code == 400
 
 

@@ -18,10 +18,12 @@ import numpy as np
 import psycopg
 import pytest
 from click.testing import CliRunner, Result
+from flask import Flask
 from pyproj import Geod, Transformer
 
 from spatial.cells import cell_keys
 from tests.conftest import TEST_DB
+from tests.factories import make_context
 from webmap.cli import main
 
 SENTINEL = "SENTINEL-do-not-leak-7Q"
@@ -35,6 +37,13 @@ COLUMNS = [
     "lon",
     "lat",
 ]
+
+
+@pytest.fixture()
+def agency(make_agency: Any) -> str:
+    """The test's own police force: imports land in no one else's records."""
+    slug: str = make_agency("police", "Import test")
+    return slug
 
 
 @pytest.fixture()
@@ -108,28 +117,24 @@ def assert_report_is_clean(text: str, marker: str) -> None:
 
 
 def test_all_or_nothing_writes_nothing_and_reports_each_bad_row(
-    run: Any, tmp_path: Path, owner_conn: psycopg.Connection[Any]
+    run: Any, tmp_path: Path, owner_conn: psycopg.Connection[Any], agency: str
 ) -> None:
     marker = uuid.uuid4().hex
     rows, expected = good_and_bad_rows(marker)
     path = write_csv(tmp_path / "obs.csv", COLUMNS, rows)
-    audits_before = owner_conn.execute(
-        "SELECT count(*) FROM audit_log WHERE action = 'observation.imported'"
-    ).fetchone()
 
-    result = run("observations", str(path), "--agency", "police")
+    result = run("observations", str(path), "--agency", agency)
 
     assert result.exit_code == 1, result.output
     assert "nothing imported" in result.output
     report = tmp_path / "obs.csv.errors.csv"
     assert str(report) in result.output
     assert marked(owner_conn, marker) == []
-    assert (
-        owner_conn.execute(
-            "SELECT count(*) FROM audit_log WHERE action = 'observation.imported'"
-        ).fetchone()
-        == audits_before
-    )
+    assert owner_conn.execute(
+        "SELECT count(*) FROM audit_log WHERE action = 'observation.imported'"
+        " AND subject_agency_id = %s",
+        (agency_id(owner_conn, agency),),
+    ).fetchone() == (0,)
     problems = read_report(report)
     assert {(int(p["row"]), p["field"]) for p in problems} == set(expected.items())
     text = report.read_text()
@@ -142,17 +147,17 @@ def test_all_or_nothing_writes_nothing_and_reports_each_bad_row(
 
 
 def test_skip_bad_loads_exactly_the_good_rows_with_cells_versions_and_audit(
-    run: Any, tmp_path: Path, owner_conn: psycopg.Connection[Any], make_user: Any
+    run: Any, tmp_path: Path, owner_conn: psycopg.Connection[Any], make_user: Any, agency: str
 ) -> None:
     marker = uuid.uuid4().hex
     rows, expected = good_and_bad_rows(marker)
     path = write_csv(tmp_path / "obs.csv", COLUMNS, rows)
     report = tmp_path / "elsewhere" / "report.csv"
     report.parent.mkdir()
-    user = make_user("police", "practitioner")
+    user = make_user(agency, "practitioner")
 
     result = run(
-        "observations", str(path), "--agency", "police", "--as", user.email,
+        "observations", str(path), "--agency", agency, "--as", user.email,
         "--mode", "skip-bad", "--errors", str(report),
     )  # fmt: skip
 
@@ -178,18 +183,19 @@ def test_skip_bad_loads_exactly_the_good_rows_with_cells_versions_and_audit(
     assert sorted(v[0] for v in versions) == sorted(ids)
     assert {v[1:5] for v in versions} == {(1, "created", user.id, user.agency_id)}
     assert "geometry" in versions[0][5]
-    entry = owner_conn.execute(
+    entries = owner_conn.execute(
         "SELECT user_id, subject_agency_id, object_ids, details FROM audit_log"
-        " WHERE action = 'observation.imported' ORDER BY id DESC LIMIT 1"
-    ).fetchone()
-    assert entry == (user.id, user.agency_id, [], {"count": 3, "via": "import"})
+        " WHERE action = 'observation.imported' AND subject_agency_id = %s",
+        (user.agency_id,),
+    ).fetchall()
+    assert entries == [(user.id, user.agency_id, [], {"count": 3, "via": "import"})]
     problems = read_report(report)
     assert {(int(p["row"]), p["field"]) for p in problems} == set(expected.items())
     assert_report_is_clean(report.read_text(), marker)
 
 
 def test_easting_northing_lands_at_the_right_place(
-    run: Any, tmp_path: Path, owner_conn: psycopg.Connection[Any]
+    run: Any, tmp_path: Path, owner_conn: psycopg.Connection[Any], agency: str
 ) -> None:
     marker = uuid.uuid4().hex
     places = [(1.2, 54.6), (1.1712, 54.5853), (1.2375, 54.6248)]
@@ -203,7 +209,7 @@ def test_easting_northing_lands_at_the_right_place(
         tmp_path / "bng.csv", ["occurred_at", "category", "note", "easting", "northing"], rows
     )
 
-    result = run("observations", str(path), "--agency", "police")
+    result = run("observations", str(path), "--agency", agency)
 
     assert result.exit_code == 0, result.output
     loaded = marked(owner_conn, marker)
@@ -213,16 +219,17 @@ def test_easting_northing_lands_at_the_right_place(
 
 
 def test_geojson_features_are_checked_and_loaded(
-    run: Any, tmp_path: Path, owner_conn: psycopg.Connection[Any]
+    app: Flask,
+    run: Any,
+    tmp_path: Path,
+    owner_conn: psycopg.Connection[Any],
+    make_agency: Any,
+    make_user: Any,
+    agency: str,
 ) -> None:
     marker = uuid.uuid4().hex
-    police = agency_id(owner_conn, "police")
-    context = owner_conn.execute(
-        "SELECT id FROM context WHERE agency_id = %s AND deleted_at IS NULL LIMIT 1", (police,)
-    ).fetchone()[0]  # type: ignore[index]
-    foreign = owner_conn.execute(
-        "SELECT id FROM context WHERE agency_id <> %s LIMIT 1", (police,)
-    ).fetchone()[0]  # type: ignore[index]
+    context = make_context(app, make_user(agency, "analyst"))
+    foreign = make_context(app, make_user(make_agency("police", "Import test"), "analyst"))
 
     def feature(geometry: dict[str, Any], **props: Any) -> dict[str, Any]:
         base = {"occurred_at": "2026-07-04T21:00:00Z", "category": "child_out_late",
@@ -243,7 +250,7 @@ def test_geojson_features_are_checked_and_loaded(
     path = tmp_path / "obs.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
 
-    result = run("observations", str(path), "--agency", "police", "--mode", "skip-bad")
+    result = run("observations", str(path), "--agency", agency, "--mode", "skip-bad")
 
     assert result.exit_code == 0, result.output
     loaded = marked(owner_conn, marker)
@@ -263,7 +270,7 @@ def test_geojson_features_are_checked_and_loaded(
 
 
 def test_many_rows_load_in_one_go(
-    run: Any, tmp_path: Path, owner_conn: psycopg.Connection[Any]
+    run: Any, tmp_path: Path, owner_conn: psycopg.Connection[Any], make_agency: Any
 ) -> None:
     marker = uuid.uuid4().hex
     rng = np.random.default_rng(3)
@@ -276,7 +283,7 @@ def test_many_rows_load_in_one_go(
     ]  # fmt: skip
     path = write_csv(tmp_path / "many.csv", ["occurred_at", "category", "note", "lon", "lat"], rows)
 
-    result = run("observations", str(path), "--agency", "social_care")
+    result = run("observations", str(path), "--agency", make_agency("childrens_social_care"))
 
     assert result.exit_code == 0, result.output
     count = owner_conn.execute(
@@ -287,7 +294,7 @@ def test_many_rows_load_in_one_go(
 
 
 def test_clean_errors_for_agency_user_columns_and_empty_files(
-    run: Any, tmp_path: Path, make_user: Any
+    run: Any, tmp_path: Path, make_agency: Any, make_user: Any, agency: str
 ) -> None:
     good = write_csv(
         tmp_path / "ok.csv", COLUMNS, [["2026-09-01T18:30:00Z", "weapon_found", "", "", "", "",
@@ -297,18 +304,18 @@ def test_clean_errors_for_agency_user_columns_and_empty_files(
     assert result.exit_code == 2 and "--agency" in result.output
     assert "Traceback" not in result.output
 
-    outsider = make_user("health", "practitioner")
-    result = run("observations", str(good), "--agency", "police", "--as", outsider.email)
+    outsider = make_user(make_agency("health", "Import test"), "practitioner")
+    result = run("observations", str(good), "--agency", agency, "--as", outsider.email)
     assert result.exit_code == 2 and "--as" in result.output
 
     no_category = write_csv(tmp_path / "cols.csv", ["occurred_at", "note", "lon"], [["x", "", "1"]])
-    result = run("observations", str(no_category), "--agency", "police")
+    result = run("observations", str(no_category), "--agency", agency)
     assert result.exit_code == 1
     assert "missing columns: category, lat" in result.output
 
     for name, content in (("empty.csv", ""), ("header.csv", ",".join(COLUMNS) + "\n")):
         (tmp_path / name).write_text(content)
-        result = run("observations", str(tmp_path / name), "--agency", "police")
+        result = run("observations", str(tmp_path / name), "--agency", agency)
         assert result.exit_code == 0 and "nothing to import" in result.output
 
 
@@ -342,6 +349,7 @@ def test_police_uk_counts_skips_and_a_second_import_adds_nothing(
         police_row(ids[1], "1.2", "54.6"),  # the same Crime ID again
     ]
     path = write_csv(tmp_path / "2026-09-wrenmouth-street.csv", POLICE_COLUMNS, rows)
+    last_entry = owner_conn.execute("SELECT max(id) FROM audit_log").fetchone()
 
     first = run("police-uk", str(path))
 
@@ -361,10 +369,11 @@ def test_police_uk_counts_skips_and_a_second_import_adds_nothing(
         (ids[0], "2026-09-01"), (ids[1], "2026-09-01"), (ids[2], "2026-09-01")
     ]  # fmt: skip
     assert stored[0][2:] == pytest.approx((1.151234, 54.571234))
-    entry = owner_conn.execute(
-        "SELECT details FROM audit_log WHERE action = 'reference.imported' ORDER BY id DESC LIMIT 1"
-    ).fetchone()
-    assert entry == ({"count": 3, "rejected": 0},)
+    entries = owner_conn.execute(
+        "SELECT details FROM audit_log WHERE action = 'reference.imported' AND id > %s",
+        last_entry,
+    ).fetchall()
+    assert entries == [({"count": 3, "rejected": 0},)]
 
     second = run("police-uk", str(path))
 
@@ -445,6 +454,7 @@ def test_police_uk_bad_rows_are_reported_by_row_number_and_the_rest_loads(
     ]  # fmt: skip
     path = write_csv(tmp_path / "mixed.csv", POLICE_COLUMNS, rows)
     report = tmp_path / "report.csv"
+    last_entry = owner_conn.execute("SELECT max(id) FROM audit_log").fetchone()
 
     result = run("police-uk", str(path), "--errors", str(report))
 
@@ -468,10 +478,11 @@ def test_police_uk_bad_rows_are_reported_by_row_number_and_the_rest_loads(
         (f"{tag}-%",),
     ).fetchall()
     assert [r[0] for r in loaded] == [f"{tag}-good-0", f"{tag}-good-2"]
-    entry = owner_conn.execute(
-        "SELECT details FROM audit_log WHERE action = 'reference.imported' ORDER BY id DESC LIMIT 1"
-    ).fetchone()
-    assert entry == ({"count": 2, "rejected": 6},)
+    entries = owner_conn.execute(
+        "SELECT details FROM audit_log WHERE action = 'reference.imported' AND id > %s",
+        last_entry,
+    ).fetchall()
+    assert entries == [({"count": 2, "rejected": 6},)]
 
 
 def test_police_uk_wrong_format_is_a_clean_error(run: Any, tmp_path: Path) -> None:
@@ -490,20 +501,21 @@ def test_vocabulary_is_configurable_from_the_cli(
 
     runner = CliRunner()
     env = {"CSMAP_OWNER_DATABASE_URL": test_db["owner"]}
+    code = f"line_phone_{uuid.uuid4().hex[:8]}"  # a category of this test's own
     added = runner.invoke(
-        cli, ["vocab", "add", "categories", "county_line_phone", "Deal line phone seen"], env=env
+        cli, ["vocab", "add", "categories", code, "Deal line phone seen"], env=env
     )
     assert added.exit_code == 0, added.output
     assert owner_conn.execute(
-        "SELECT active FROM category WHERE code = 'county_line_phone'"
+        "SELECT active FROM category WHERE code = %s", (code,)
     ).fetchone() == (True,)
     bad = runner.invoke(cli, ["vocab", "add", "categories", "Bad Code", "x"], env=env)
     assert bad.exit_code != 0 and "CODE" in bad.output
-    off = runner.invoke(cli, ["vocab", "disable", "categories", "county_line_phone"], env=env)
+    off = runner.invoke(cli, ["vocab", "disable", "categories", code], env=env)
     assert off.exit_code == 0
     owner_conn.rollback()
     assert owner_conn.execute(
-        "SELECT active FROM category WHERE code = 'county_line_phone'"
+        "SELECT active FROM category WHERE code = %s", (code,)
     ).fetchone() == (False,)
 
 

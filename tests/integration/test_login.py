@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from typing import Any
 
 import pyotp
@@ -14,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from tests.conftest import TestUser, csrf_from
+from tests.factories import client_address
 from webmap import create_app
 
 
@@ -21,7 +21,7 @@ def _client(app: Flask) -> FlaskClient:
     # Each test its own client address, so the per-address throttle of one test never
     # spills into another (the address is only a value in the WSGI environ).
     c = app.test_client()
-    c.environ_base["REMOTE_ADDR"] = f"10.0.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    c.environ_base["REMOTE_ADDR"] = client_address(10)
     return c
 
 

@@ -22,6 +22,7 @@ import pytest
 from flask import Flask
 
 from spatial.redaction import FLOORS, ObservationFact, PublishedCell, publish_cells
+from tests import factories
 from tests.conftest import TestUser
 from tests.factories import add_observations, scatter
 from tests.integration.sentinels import Sentinels, plant
@@ -30,7 +31,7 @@ from webmap.features.layers.queries import add_months
 from webmap.features.packs.build import disclosure_problems
 from webmap.features.packs.content import DEFAULT_HOW_TO_REPORT, DEFAULT_SIGNS, PackContent
 from webmap.features.packs.inspect import embedded_cells, inspect_html, inspect_pdf
-from webmap.features.packs.service import quarters
+from webmap.features.packs.service import quarters, today
 from webmap.features.sharing.output import Publication
 
 PLANTED = Sentinels("SENTINEL-NOTE-P7K", "YP-SENTP7", "ZZ98 PKS", "SENTINEL-FLAT-P7")
@@ -258,7 +259,7 @@ def test_approved_pack_passes_its_inspection_and_holds_no_sentinel(
         (pdf.data, pack_id),
     ).fetchone()
     assert stored is not None and stored[0] == "approved" and stored[4] is True
-    assert len(stored[1]) == len(stored[2]) == 64 and stored[3] == date.today()
+    assert len(stored[1]) == len(stored[2]) == 64 and stored[3] == today()  # London's date
     share_state = owner_conn.execute(
         "SELECT s.status, s.tier, s.approved_by <> s.created_by FROM share s"
         " JOIN briefing_pack p ON p.share_id = s.id WHERE p.id = %s",
@@ -409,8 +410,9 @@ def test_a_withdrawn_pack_is_gone_everywhere(
 
 
 def _quarter_now() -> str:
-    today = date.today()
-    return f"{today.year:04d}-{(today.month - 1) // 3 * 3 + 3:02d}"
+    """The last month of the quarter in progress in London, as the app counts it."""
+    now = today()
+    return f"{now.year:04d}-{(now.month - 1) // 3 * 3 + 3:02d}"
 
 
 @pytest.mark.parametrize(
@@ -457,20 +459,25 @@ def test_bad_input_names_the_field_and_writes_nothing(
     }
     form = _form(places, **{k: special.get(v, v) if isinstance(v, str) else v
                             for k, v in change.items()})  # fmt: skip
-    count = "SELECT (SELECT count(*) FROM briefing_pack), (SELECT count(*) FROM share),"
-    count += " (SELECT count(*) FROM share_cell)"
-    before = owner_conn.execute(count).fetchone()
+    count = (
+        "SELECT (SELECT count(*) FROM briefing_pack p JOIN agency a ON a.id = p.agency_id"
+        " WHERE a.slug = %(s)s), (SELECT count(*) FROM share s JOIN agency a"
+        " ON a.id = s.from_agency_id WHERE a.slug = %(s)s), (SELECT count(*) FROM share_cell c"
+        " JOIN share s ON s.id = c.share_id JOIN agency a ON a.id = s.from_agency_id"
+        " WHERE a.slug = %(s)s)"
+    )
+    before = owner_conn.execute(count, {"s": source}).fetchone()
     resp = person(source, "trainer").post("/packs/new", form)
     assert resp.status_code == 422, resp.get_data(as_text=True)[-2000:]
     assert f'id="f-{field}-error"'.encode() in resp.data, (field, resp.data[-3000:])
     owner_conn.commit()
-    assert owner_conn.execute(count).fetchone() == before
+    assert owner_conn.execute(count, {"s": source}).fetchone() == before
 
 
 def test_default_wording_per_area_fills_the_form(
-    person: Any, places: dict[str, Any], owner_conn: psycopg.Connection[Any]
+    person: Any, source: str, places: dict[str, Any], owner_conn: psycopg.Connection[Any]
 ) -> None:
-    analyst = person("police", "analyst")
+    analyst = person(source, "analyst")
     area = places["wards"][0]
     empty = analyst.post("/packs/texts", {})
     assert empty.status_code == 422 and b'id="f-signs-error"' in empty.data
@@ -481,11 +488,11 @@ def test_default_wording_per_area_fills_the_form(
     assert saved.status_code == 302
     form = analyst.get("/packs/new").get_data(as_text=True)
     assert "harbour loop" in form  # offered to the page's script for that area
-    assert person("police", "panel_chair").get("/packs/texts").status_code == 403
+    assert person(source, "panel_chair").get("/packs/texts").status_code == 403
     row = owner_conn.execute(
         "SELECT signs FROM briefing_text WHERE area_id = %s AND agency_id ="
-        " (SELECT id FROM agency WHERE slug = 'police')",
-        (area,),
+        " (SELECT id FROM agency WHERE slug = %s)",
+        (area, source),
     ).fetchone()
     assert row == (text,)
 
@@ -534,11 +541,17 @@ def test_the_builder_examples_hold() -> None:
 
 
 def test_row_level_security_gives_a_trainer_tier_c_only(
-    app_conn: psycopg.Connection[Any], owner_conn: psycopg.Connection[Any], make_user: Any
+    app: Flask,
+    app_conn: psycopg.Connection[Any],
+    make_agency: Any,
+    make_user: Any,
 ) -> None:
-    """As the app role: a police trainer may make a tier C share but not a tier B one, sees
-    its agency's tier C shares but not its tier B ones, and may revoke only a pack's share."""
-    trainer = make_user("police", "trainer")
+    """As the app role: a trainer may make a tier C share but not a tier B one, sees its
+    agency's tier C shares but not its tier B ones, and may revoke only a pack's share."""
+    slug, audience = make_agency("police", "Pack RLS test"), make_agency("health", "Pack RLS test")
+    trainer, analyst = make_user(slug, "trainer"), make_user(slug, "analyst")
+    to_audience = {"recipient_kind": "agencies", "recipient_agencies": [audience]}
+    tier_b = factories.make_share(app, analyst, **to_audience)  # the agency's tier B share
     insert = (
         "INSERT INTO share (from_agency_id, tier, profile, resolution, recipient_kind,"
         " external_name, layers, period_from, purpose, lawful_basis, agreement_ref, expires_at,"
@@ -559,26 +572,35 @@ def test_row_level_security_gives_a_trainer_tier_c_only(
         app_conn.execute(insert, (trainer.agency_id, "B", trainer.id))
     app_conn.rollback()
     as_trainer()
-    tiers = {
-        t
-        for (t,) in app_conn.execute(
-            "SELECT tier FROM share WHERE from_agency_id = %s", (trainer.agency_id,)
-        )
-    }
-    assert tiers <= {"C"}
-    analyst = make_user("police", "analyst")
-    plain_c = owner_conn.execute(  # a tier C share made without a pack
-        insert + " RETURNING id", (analyst.agency_id, "C", analyst.id)
-    ).fetchone()
-    owner_conn.commit()
-    assert plain_c is not None
+    seen = app_conn.execute(
+        "SELECT id::text, tier FROM share WHERE from_agency_id = %s", (trainer.agency_id,)
+    ).fetchall()
+    assert tier_b not in {i for i, _ in seen} and {t for _, t in seen} <= {"C"}
+    start, end = factories.pack_quarter()
+    quarter = {"period_from": f"{start:%Y-%m}", "period_to": f"{add_months(end, -1):%Y-%m}"}
+    plain_c = factories.make_share(app, analyst, tier="C", **quarter)  # made without a pack
     done = app_conn.execute(
         "UPDATE share SET revoked_at = now(), revoked_reason = 'x' WHERE id = %s RETURNING 1",
-        (plain_c[0],),
+        (plain_c,),
     ).fetchall()
     assert done == []
     profiles = app_conn.execute(
         "SELECT tier FROM csmap_share_audience_tiers(ARRAY[(SELECT id FROM agency"
-        " WHERE slug = 'health')], NULL, NULL)"
+        " WHERE slug = %s)], NULL, NULL)",
+        (audience,),
     ).fetchall()
-    assert ("B",) in profiles  # the standing police → health share, seen by its tier only
+    assert profiles == [("B",)]  # the tier B share to the audience, seen by its tier only
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="app bug: approving a pack that shows no route fails (folium's GeoJsonTooltip"
+    " refuses the empty route layer), so the form's optional routes are not optional",
+)
+def test_a_pack_without_routes_can_be_approved(
+    person: Any, source: str, places: dict[str, Any], planted: dict[str, Any]
+) -> None:
+    pack_id = _make(person(source, "trainer"), _form(places, routes=[]))
+    resp = person(source, "analyst").post(f"/packs/{pack_id}/decision", {"approve": "yes"})
+    assert resp.status_code == 302

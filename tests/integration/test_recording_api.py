@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from tests.conftest import TestUser
+from tests.factories import agency_name, unique_mark
 
 
 class Api:
@@ -31,17 +32,30 @@ class Api:
 
 
 @pytest.fixture()
-def api(app: Flask, make_user: Any, sign_in: Any) -> Any:
-    def make(agency: str = "police", role: str = "practitioner") -> Api:
-        user = make_user(agency, role)
+def agency(make_agency: Any) -> str:
+    """The test's own police force (with a lead contact, which vehicle matches give)."""
+    slug: str = make_agency("police", "Recording test", contact="duty desk, 01632 960000")
+    return slug
+
+
+@pytest.fixture()
+def api(app: Flask, make_user: Any, sign_in: Any, agency: str) -> Any:
+    """Factory: a signed-in client of a new user of ``agency`` (the test's own by default)."""
+
+    def make(agency_slug: str = agency, role: str = "practitioner") -> Api:
+        user = make_user(agency_slug, role)
         return Api(sign_in(app.test_client(), user), user)
 
     return make
 
 
-def _count(owner_session_factory: Any, table: str) -> int:
+def _recorded_by(owner_session_factory: Any, user: TestUser) -> int:
     with owner_session_factory() as s:
-        return int(s.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+        return int(
+            s.execute(
+                text("SELECT count(*) FROM observation WHERE recorded_by = :u"), {"u": user.id}
+            ).scalar_one()
+        )
 
 
 OBS = {
@@ -113,7 +127,7 @@ def test_context_route_and_area_round_trips(api: Any) -> None:
 
 def test_sighting_and_vehicle_round_trip(api: Any) -> None:
     a = api()
-    mark = f"WR{uuid.uuid4().int % 90 + 10} QAB"
+    mark = unique_mark()  # no other test's agency has it, so nothing may match
     vehicle = a(
         "POST",
         "/api/v1/vehicles",
@@ -165,13 +179,13 @@ def test_bad_observations_are_422_naming_the_field(
     api: Any, owner_session_factory: Any, field: str, change: dict[str, Any], words: str
 ) -> None:
     a = api()
-    before = _count(owner_session_factory, "observation")
+    before = _recorded_by(owner_session_factory, a.user)
     resp = a("POST", "/api/v1/observations", {**OBS, **change})
     assert resp.status_code == 422, resp.get_json()
     err = resp.get_json()["error"]
     assert field in err["fields"], err
     assert words in err["fields"][field]
-    assert _count(owner_session_factory, "observation") == before  # nothing half-written
+    assert _recorded_by(owner_session_factory, a.user) == before  # nothing half-written
 
 
 def test_missing_fields_and_wrong_body(api: Any) -> None:
@@ -237,11 +251,11 @@ def test_idempotent_replay_and_key_reuse(api: Any, owner_session_factory: Any) -
     a = api()
     key = str(uuid.uuid4())
     first = a("POST", "/api/v1/observations", OBS, Idempotency_Key=key)
-    before = _count(owner_session_factory, "observation")
+    before = _recorded_by(owner_session_factory, a.user)
     again = a("POST", "/api/v1/observations", OBS, Idempotency_Key=key)
     assert again.status_code == 201 and again.get_json()["id"] == first.get_json()["id"]
     assert again.headers["Idempotent-Replayed"] == "true"
-    assert _count(owner_session_factory, "observation") == before
+    assert _recorded_by(owner_session_factory, a.user) == before
     other = a("POST", "/api/v1/observations", {**OBS, "note": "different"}, Idempotency_Key=key)
     assert other.status_code == 422
     assert other.get_json()["error"]["code"] == "idempotency_key_reused"
@@ -341,9 +355,9 @@ def test_history_lists_every_change(api: Any) -> None:
     assert "rewritten" not in str(versions) and OBS["note"] not in str(versions)
 
 
-def test_note_redaction_keeps_the_original_for_admins_only(api: Any) -> None:
-    writer = api("police", "practitioner")
-    admin = api("police", "agency_admin")
+def test_note_redaction_keeps_the_original_for_admins_only(api: Any, agency: str) -> None:
+    writer = api(agency, "practitioner")
+    admin = api(agency, "agency_admin")
     oid = writer(
         "POST", "/api/v1/observations", {**OBS, "note": "boy called SENTINEL-NAME"}
     ).get_json()["id"]
@@ -362,10 +376,12 @@ def test_note_redaction_keeps_the_original_for_admins_only(api: Any) -> None:
     assert originals[-1]["reason"] == "redacted"
 
 
-def test_vehicle_match_across_agencies_reveals_only_the_fact(api: Any) -> None:
-    police = api("police", "practitioner")
-    health = api("health", "practitioner")
-    mark = f"WR{uuid.uuid4().int % 90 + 10} Q{uuid.uuid4().hex[:2].upper()}"
+def test_vehicle_match_across_agencies_reveals_only_the_fact(
+    api: Any, agency: str, make_agency: Any, owner_session_factory: Any
+) -> None:
+    health_agency = make_agency("health", "Recording test")
+    police, health = api(agency, "practitioner"), api(health_agency, "practitioner")
+    mark = unique_mark()
     sighting = {k: v for k, v in OBS.items() if k != "category"}
     first = police("POST", "/api/v1/vehicles", {"registration_mark": mark, "make": "SENTINELMAKE"})
     assert "also_reported_by" not in first.get_json()  # creating a vehicle matches nothing
@@ -384,8 +400,8 @@ def test_vehicle_match_across_agencies_reveals_only_the_fact(api: Any) -> None:
     assert second.status_code == 201, second.get_json()
     body = second.get_data(as_text=True)
     matches = second.get_json()["also_reported_by"]
-    assert [m["agency"] for m in matches] == ["Wrenmouth Police"]
-    assert matches[0]["contact"]  # whom to call
+    assert [m["agency"] for m in matches] == [agency_name(owner_session_factory, agency)]
+    assert matches[0]["contact"] == "duty desk, 01632 960000"  # whom to call
     # Nothing of police's record: not its id, make, sightings or notes.
     for secret in (first.get_json()["id"], "SENTINELMAKE", "SENTINEL-SIGHTING"):
         assert secret not in body
@@ -396,12 +412,12 @@ def test_vehicle_match_across_agencies_reveals_only_the_fact(api: Any) -> None:
     )
     assert again.get_json()["properties"]["vehicle_id"] == first.get_json()["id"]  # reused
     names = [m["agency"] for m in again.get_json()["also_reported_by"]]
-    assert len(names) == 1 and "Health" in names[0]
+    assert names == [agency_name(owner_session_factory, health_agency)]
 
 
-def test_other_agencies_get_404_for_every_record_url(api: Any) -> None:
-    owner = api("police", "practitioner")
-    stranger = api("bus", "practitioner")
+def test_other_agencies_get_404_for_every_record_url(api: Any, make_agency: Any) -> None:
+    owner = api()
+    stranger = api(make_agency("transport_operator", "Recording test"), "practitioner")
     oid = owner("POST", "/api/v1/observations", OBS).get_json()["id"]
     cid = owner(
         "POST", "/api/v1/contexts", {"kind": "hotspot", "name": "x", "geometry": OBS["geometry"]}

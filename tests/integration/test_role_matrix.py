@@ -2,17 +2,25 @@
 user and an anonymous client, over every route that exists — and the same cases as direct
 SQL under the app role, which must agree with the policy table.
 
-Expectations are derived from ``webmap.access.policy.POLICY``, never typed in here, and a route that
-declares no policy (and is not on the short public list) fails the suite.
+Expectations are derived from ``webmap.access.policy.POLICY``, never typed in here, and a route
+that declares no policy (and is not on the short public list) fails the suite. Each case is a
+test of its own (who-METHOD-/path/:variable-relation), so one can be run alone::
+
+    pytest tests/integration/test_role_matrix.py \
+        -k "analyst-GET-/api/v1/observations/:observation_id-own"
+
+The agencies, people and objects are the module's own, made through the services: the actors'
+agency, a panel partner of it (on a panel of their own) and an unrelated agency.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, NamedTuple
 
 import psycopg
 import pytest
@@ -20,7 +28,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
+from tests import factories
 from tests.conftest import TestUser, csrf_from, pg_url
+from tests.integration.role_matrix_probes import AGENCY_OWNED, PROBES
+from webmap import create_app
 from webmap.access.policy import POLICY, can
 from webmap.models import USER_ROLES
 
@@ -42,9 +53,10 @@ PUBLIC = {
     "pack_link.pdf",
     "pack_link.html",
 }
-#: Which agency plays each relation to the actors (all actors belong to police).
-TARGET_AGENCY = {"own": "police", "panel_partner": "social_care", "unrelated": "bus"}
-ACTOR_AGENCY = "police"
+RELATIONS = ("own", "panel_partner", "unrelated")
+#: Who asks: every role (signed in, of the actors' agency), a user disabled while signed in,
+#: and nobody.
+WHO = (*USER_ROLES, "disabled", "anonymous")
 #: URL variables that name an agency-owned object, and the table that holds it.
 OBJECT_VARS = {
     "observation_id": "observation",
@@ -54,6 +66,52 @@ OBJECT_VARS = {
     "share_id": "share",
     "pack_id": "briefing_pack",
 }
+#: URL variables whose value depends on the relation (the rest are the same for all three).
+RELATIONAL_VARS = {*OBJECT_VARS, "record_id", "agency_id"}
+#: Routes that need query parameters to answer a GET at all.
+QUERIES = {"/api/v1/areas": "?lon=1.2&lat=54.6"}
+
+
+class Route(NamedTuple):
+    rule: str
+    method: str
+    args: tuple[str, ...]
+    perm: tuple[str, str]
+
+
+def _routes(app: Flask) -> list[Route]:
+    """Every (rule, method) under a policy; a route with none is left for
+    :func:`test_every_route_is_either_public_or_under_the_policy` to name."""
+    routes = []
+    for rule in app.url_map.iter_rules():
+        perm = getattr(app.view_functions[rule.endpoint], "csmap_permission", None)
+        if rule.endpoint in PUBLIC or perm is None:
+            continue
+        for method in sorted((rule.methods or set()) & {"GET", "POST", "PATCH", "DELETE"}):
+            routes.append(Route(rule.rule, method, tuple(sorted(rule.arguments)), perm))
+    return routes
+
+
+#: The routes, listed at collection time from an app that never connects (its database URL
+#: leads nowhere), so that each case is a test id; checked against the real app below.
+ROUTES = _routes(
+    create_app({"mode": "test", "database_url": "postgresql+psycopg://x@127.0.0.1:9/x"})
+)
+
+
+def _relations(route: Route) -> tuple[str, ...]:
+    return RELATIONS if RELATIONAL_VARS & set(route.args) else ("own",)
+
+
+def _case_id(who: str, route: Route, rel: str) -> str:
+    path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r":\1", route.rule)
+    return f"{who}-{route.method}-{path}" + (f"-{rel}" if len(_relations(route)) > 1 else "")
+
+
+HTTP_CASES = [(who, r, rel) for r in ROUTES for rel in _relations(r) for who in WHO]
+
+
+# -- the world: three agencies, their people and objects -----------------------------------
 
 
 @dataclass
@@ -61,374 +119,223 @@ class World:
     actors: dict[str, TestUser]
     disabled: TestUser
     objects: dict[tuple[str, str], str]  # (url variable, relation) -> value
-    agency_ids: dict[str, str]
+
+
+def _objects(app: Flask, slug: str, make_user: Any, owner_session_factory: Any) -> dict[str, str]:
+    """One of each object of the agency ``slug``, made by its own people through the services,
+    and a quarter's records in one cell, so that its briefing pack has cells to publish."""
+    analyst = make_user(slug, "analyst")
+    start, _ = factories.pack_quarter()
+    when = datetime.combine(start, time(20), UTC)
+    spot = factories.cell_centre(app, analyst)
+    factories.add_observations(
+        owner_session_factory, slug, [(*spot, when + timedelta(days=i), ()) for i in range(12)]
+    )
+    return {
+        "agency_id": str(analyst.agency_id),
+        "observation_id": factories.make_observation(app, analyst),
+        "context_id": factories.make_context(app, analyst),
+        "vehicle_id": factories.make_vehicle(app, analyst),
+        "user_id": str(make_user(slug, "practitioner").id),
+        # An active tier B share to an external recipient, so no agency of the matrix
+        # receives it, over one ward.
+        "share_id": factories.make_share(app, analyst),
+        # An approved pack (a tier C share to another external recipient).
+        "pack_id": factories.make_pack(app, make_user(slug, "trainer"), analyst),
+    }
+
+
+def _probe_rows(owner_session_factory: Any, objects: dict[str, str]) -> None:
+    """What the SQL probes look for and no service makes (as the owner): a kept note, the
+    default pack wording and an audit entry about the agency's records."""
+    params = {"o": objects["observation_id"], "a": objects["agency_id"]}
+    with owner_session_factory() as s:
+        s.execute(
+            text(
+                "INSERT INTO note_history (observation_id, agency_id, version, note, reason)"
+                " VALUES (:o, :a, 1, 'probe', 'edited')"
+            ),
+            params,
+        )
+        s.execute(
+            text(
+                "INSERT INTO briefing_text (agency_id, area_id, signs, how_to_report)"
+                " VALUES (:a, (SELECT id FROM area ORDER BY id DESC LIMIT 1), 'probe',"
+                " 'probe') ON CONFLICT DO NOTHING"
+            ),
+            params,
+        )
+        s.execute(
+            text(
+                "INSERT INTO audit_log (id, at, action, subject_agency_id, prev_hash, hash)"
+                " VALUES (0, now(), 'matrix.probe', :a, '', '')"
+            ),
+            params,
+        )
+        s.commit()
 
 
 @pytest.fixture(scope="module")
-def world(make_user: Any, owner_session_factory: Any) -> World:
-    actors = {role: make_user(ACTOR_AGENCY, role) for role in USER_ROLES}
-    disabled = make_user(ACTOR_AGENCY, "analyst")  # disabled after signing in, below
+def world(app: Flask, make_agency: Any, make_user: Any, owner_session_factory: Any) -> World:
+    targets = {
+        "own": make_agency("police", "Matrix own"),
+        "panel_partner": make_agency("childrens_social_care", "Matrix partner"),
+        "unrelated": make_agency("transport_operator", "Matrix unrelated"),
+    }
+    factories.make_panel(owner_session_factory, [targets["own"], targets["panel_partner"]])
+    actors = {role: make_user(targets["own"], role) for role in USER_ROLES}
+    disabled = make_user(targets["own"], "analyst")  # disabled after signing in: see clients
+    # A panel of no one, so that POSTs to it cannot change who is whose panel partner.
+    panel = str(factories.make_panel(owner_session_factory, []))
     objects: dict[tuple[str, str], str] = {}
-    with owner_session_factory() as s:
-        agency_ids = {slug: str(i) for slug, i in s.execute(text("SELECT slug, id FROM agency"))}
-        for rel, slug in TARGET_AGENCY.items():
-            for var, table in OBJECT_VARS.items():
-                if table == "app_user":
-                    value = str(make_user(slug, "practitioner").id)
-                elif table == "share":
-                    value = _matrix_share(s, agency_ids[slug], make_user(slug, "analyst").id)
-                elif table == "briefing_pack":
-                    makers = (make_user(slug, "trainer").id, make_user(slug, "analyst").id)
-                    value = _matrix_pack(s, agency_ids[slug], *makers)
-                else:
-                    value = str(
-                        s.execute(
-                            text(
-                                f"SELECT id FROM {table} WHERE agency_id = :a"
-                                " AND deleted_at IS NULL ORDER BY id LIMIT 1"
-                            ),
-                            {"a": agency_ids[slug]},
-                        ).scalar_one()
-                    )
-                objects[(var, rel)] = value
-            objects[("agency_id", rel)] = agency_ids[slug]
-            # Tiles: /tiles/<layer>/<z>/<x>/<y>.mvt over the town.
-            objects.update(
-                {("layer", rel): "counts", ("z", rel): "12", ("x", rel): "2061", ("y", rel): "1303"}
-            )
-            # The HTML record pages: /records/<kind>/<record_id>.
-            objects[("kind", rel)] = "observation"
-            objects[("fmt", rel)] = "csv"
-            objects[("record_id", rel)] = objects[("observation_id", rel)]
-            # A kept note of each agency, for the SQL probe of moderation (admins only).
-            s.execute(
-                text(
-                    "INSERT INTO note_history (observation_id, agency_id, version, note, reason)"
-                    " VALUES (:o, :a, 1, 'probe', 'edited')"
-                ),
-                {"o": objects[("observation_id", rel)], "a": agency_ids[slug]},
-            )
-            # Default pack wording of each agency, for the SQL probe of editing it.
-            s.execute(
-                text(
-                    "INSERT INTO briefing_text (agency_id, area_id, signs, how_to_report)"
-                    " VALUES (:a, (SELECT id FROM area ORDER BY id DESC LIMIT 1), 'probe',"
-                    " 'probe') ON CONFLICT DO NOTHING"
-                ),
-                {"a": agency_ids[slug]},
-            )
-            # An audit entry about each agency's records, for the SQL probe of audit reads.
-            s.execute(
-                text(
-                    "INSERT INTO audit_log (id, at, action, subject_agency_id, prev_hash, hash)"
-                    " VALUES (0, now(), 'matrix.probe', :a, '', '')"
-                ),
-                {"a": agency_ids[slug]},
-            )
-        # A panel of its own, so POSTs to it cannot change who is whose panel partner.
-        panel = s.execute(
-            text("INSERT INTO panel (name, kind) VALUES (:n, 'ldsm') RETURNING id"),
-            {"n": f"Matrix panel {uuid.uuid4().hex[:6]}"},
-        ).scalar_one()
-        slug_row = s.execute(
-            text("SELECT slug FROM boundary_set ORDER BY slug LIMIT 1")
-        ).scalar_one()
-        s.commit()
-    for rel in TARGET_AGENCY:
-        objects[("panel_id", rel)] = str(panel)
-        objects[("slug", rel)] = slug_row
-    return World(actors, disabled, objects, agency_ids)
+    for rel, slug in targets.items():
+        made = _objects(app, slug, make_user, owner_session_factory)
+        _probe_rows(owner_session_factory, made)
+        objects.update({(var, rel): value for var, value in made.items()})
+        objects.update(
+            {
+                # Tiles: /tiles/<layer>/<z>/<x>/<y>.mvt over the town.
+                ("layer", rel): "counts",
+                ("z", rel): "12",
+                ("x", rel): "2061",
+                ("y", rel): "1303",
+                # The HTML record pages: /records/<kind>/<record_id>.
+                ("kind", rel): "observation",
+                ("record_id", rel): made["observation_id"],
+                ("fmt", rel): "csv",
+                ("panel_id", rel): panel,
+                ("slug", rel): "wards",
+            }
+        )
+    return World(actors, disabled, objects)
 
 
-def _matrix_share(s: Any, agency_id: str, creator: uuid.UUID) -> str:
-    """An active tier B share of the agency to an external recipient (so no other agency in
-    the matrix is its recipient), over one ward, as the owner."""
-    share_id = s.execute(
-        text(
-            "INSERT INTO share (from_agency_id, tier, profile, resolution, recipient_kind,"
-            " external_name, layers, period_from, purpose, lawful_basis, agreement_ref,"
-            " expires_at, status, created_by, approved_by, approved_at, link_nonce)"
-            " VALUES (:a, 'B', '{}', 8, 'external', 'Matrix recipient', '{observations}',"
-            " '2024-01-01', 'Role matrix', 'Test', 'ISA-MATRIX', now() + interval '30 days',"
-            " 'active', :u, :u, now(), 'nonce') RETURNING id"
-        ),
-        {"a": agency_id, "u": creator},
-    ).scalar_one()
-    s.execute(
-        text(
-            "INSERT INTO share_cell (share_id, cell, res) SELECT :s, ca.cell, 8 FROM cell_area ca"
-            " WHERE ca.res = 8 AND ca.area_id = (SELECT a.id FROM area a JOIN boundary_set b"
-            " ON b.id = a.boundary_set_id WHERE b.slug = 'wards' ORDER BY a.code LIMIT 1)"
-        ),
-        {"s": share_id},
-    )
-    return str(share_id)
+@dataclass
+class Asker:
+    client: FlaskClient
+    token: str  # the page's CSRF token ("" when not signed in)
 
 
-def _matrix_pack(s: Any, agency_id: str, creator: uuid.UUID, approver: uuid.UUID) -> str:
-    """An approved briefing pack of the agency on an active tier C share to an external
-    recipient, with a real (tiny) PDF, made as the owner."""
-    from weasyprint import HTML
-
-    share_id = s.execute(
-        text(
-            "INSERT INTO share (from_agency_id, tier, profile, resolution, recipient_kind,"
-            " external_name, layers, period_from, period_to, purpose, lawful_basis,"
-            " agreement_ref, expires_at, status, created_by, approved_by, approved_at,"
-            " link_nonce) VALUES (:a, 'C', '{}', 7, 'external', 'Matrix operator',"
-            " '{observations}', '2025-07-01', '2026-10-01', 'Role matrix pack', 'Test',"
-            " 'ISA-MATRIX', now() + interval '30 days', 'active', :c, :u, now(), 'nonce')"
-            " RETURNING id"
-        ),
-        {"a": agency_id, "c": creator, "u": approver},
-    ).scalar_one()
-    s.execute(
-        text(
-            "INSERT INTO share_cell (share_id, cell, res) SELECT DISTINCT :s, ca.cell, ca.res"
-            " FROM cell_area ca"
-            " WHERE ca.res = 7 AND ca.area_id = (SELECT a.id FROM area a JOIN boundary_set b"
-            " ON b.id = a.boundary_set_id WHERE b.slug = 'wards' ORDER BY a.code LIMIT 1)"
-        ),
-        {"s": share_id},
-    )
-    pdf = HTML(string="<h1>Matrix pack</h1>").write_pdf()
-    return str(
-        s.execute(
-            text(
-                "INSERT INTO briefing_pack (share_id, agency_id, recipient_name, title, marking,"
-                " signs, how_to_report, issued_on, review_on, status, created_by, decided_by,"
-                " decided_at, pdf, html, pdf_sha256, html_sha256) VALUES (:s, :a,"
-                " 'Matrix operator', 'Matrix pack', 'OFFICIAL', 'Signs', 'Report', current_date,"
-                " current_date + 29, 'approved', :c, :u, now(), :pdf, '<p>Matrix</p>', 'x', 'x')"
-                " RETURNING id"
-            ),
-            {"s": share_id, "a": agency_id, "c": creator, "u": approver, "pdf": pdf},
-        ).scalar_one()
-    )
-
-
-def _routes(app: Flask) -> list[tuple[str, str, tuple[str, ...], tuple[str, str] | None]]:
-    routes = []
-    for rule in app.url_map.iter_rules():
-        view = app.view_functions[rule.endpoint]
-        perm = getattr(view, "csmap_permission", None)
-        if rule.endpoint in PUBLIC:
-            continue
-        assert perm is not None, f"{rule.rule} ({rule.endpoint}) declares no policy"
-        for method in sorted((rule.methods or set()) & {"GET", "POST", "PATCH", "DELETE"}):
-            routes.append((rule.rule, method, tuple(sorted(rule.arguments)), perm))
-    return routes
-
-
-def test_every_route_is_either_public_or_under_the_policy(app: Flask) -> None:
-    routes = _routes(app)
-    assert routes, "no routes found"
-    covered = {perm for *_, perm in routes}
-    assert ("observation", "read") in covered and ("map", "view") in covered
-
-
-#: Routes that need query parameters to answer a GET at all.
-QUERIES = {"/api/v1/areas": "?lon=1.2&lat=54.6"}
-
-
-def _url(rule: str, args: tuple[str, ...], world: World, rel: str) -> str:
-    url = rule
-    for arg in args:
-        url = re.sub(rf"<(?:[a-z]+:)?{arg}>", world.objects[(arg, rel)], url)
-    return url + QUERIES.get(rule, "")
-
-
-def _request(client: FlaskClient, method: str, url: str) -> Any:
-    if method == "GET":
-        return client.get(url)
-    token = csrf_from(client.get("/").get_data(as_text=True)) if _is_signed_in(client) else ""
-    # An empty form: enough to reach the policy, never enough to change anything.
-    return client.open(
-        url, method=method, data={"csrf_token": token}, headers={"X-CSRFToken": token}
-    )
-
-
-def _is_signed_in(client: FlaskClient) -> bool:
-    return client.get("/").status_code == 200
-
-
-def test_http_matrix(app: Flask, world: World, sign_in: Any, owner_session_factory: Any) -> None:
+@pytest.fixture(scope="module")
+def askers(app: Flask, world: World, sign_in: Any, owner_session_factory: Any) -> dict[str, Asker]:
+    """A signed-in client per role; one whose user is disabled while signed in (the session
+    must stop working at once); an anonymous one."""
     from webmap.features.admin.users import set_active
 
-    failures = []
-    clients = {role: sign_in(app.test_client(), user) for role, user in world.actors.items()}
-    # A user disabled while signed in: their session must stop working at once.
-    disabled_client = sign_in(app.test_client(), world.disabled)
+    out = {}
+    for role, user in world.actors.items():
+        client = sign_in(app.test_client(), user)
+        out[role] = Asker(client, csrf_from(client.get("/").get_data(as_text=True)))
+    out["disabled"] = Asker(sign_in(app.test_client(), world.disabled), "")
     with owner_session_factory() as s:
         set_active(s, world.disabled.id, False)
         s.commit()
-    anonymous = app.test_client()
-    for (rule, method, args, perm), rel in itertools.product(_routes(app), TARGET_AGENCY):
-        resource, action = perm  # type: ignore[misc]
-        url = _url(rule, args, world, rel)
-        has_object = any(a in OBJECT_VARS or a == "record_id" for a in args)
-        for who, client in [("anonymous", anonymous), ("disabled", disabled_client)]:
-            resp = _request(client, method, url)
-            expected = 401 if url.startswith(("/api/", "/tiles/")) else 302
-            if resp.status_code != expected and not (method != "GET" and resp.status_code == 400):
-                failures.append(f"{who} {method} {url}: {resp.status_code}, expected {expected}")
-        for role, client in clients.items():
-            resp = _request(client, method, url)
-            scope = POLICY[perm].relations(role)
-            allowed = can(role, resource, action, rel if has_object else "own")
-            if not scope:
-                expected_codes = {403}
-            elif has_object and not allowed:
-                expected_codes = {404}
-            elif method == "GET":
-                expected_codes = {200}
-            else:  # a permitted write with an empty form: done, or a validation error
-                expected_codes = {200, 302, 400, 422, 428}
-            if resp.status_code not in expected_codes:
-                failures.append(
-                    f"{role} {method} {url} [{rel}]: {resp.status_code},"
-                    f" expected {sorted(expected_codes)}"
-                )
-    assert not failures, "\n".join(failures)
+    out["anonymous"] = Asker(app.test_client(), "")
+    return out
+
+
+# -- over HTTP -------------------------------------------------------------------------------
+
+
+def test_every_route_is_either_public_or_under_the_policy(app: Flask) -> None:
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        assert rule.endpoint in PUBLIC or getattr(view, "csmap_permission", None), (
+            f"{rule.rule} ({rule.endpoint}) declares no policy"
+        )
+    assert _routes(app) == ROUTES, "the routes listed at collection are not the app's"
+    covered = {r.perm for r in ROUTES}
+    assert ("observation", "read") in covered and ("map", "view") in covered
+
+
+def _url(route: Route, world: World, rel: str) -> str:
+    url = route.rule
+    for arg in route.args:
+        url = re.sub(rf"<(?:[a-z]+:)?{arg}>", world.objects[(arg, rel)], url)
+    return url + QUERIES.get(route.rule, "")
+
+
+def _expected(who: str, route: Route, rel: str, url: str) -> set[int]:
+    if who in {"anonymous", "disabled"}:
+        # A write may be refused for its missing CSRF token first.
+        signed_out = 401 if url.startswith(("/api/", "/tiles/")) else 302
+        return {signed_out} if route.method == "GET" else {signed_out, 400}
+    resource, action = route.perm
+    has_object = any(a in OBJECT_VARS or a == "record_id" for a in route.args)
+    if not POLICY[route.perm].relations(who):
+        return {403}
+    if has_object and not can(who, resource, action, rel):
+        return {404}
+    if route.method == "GET":
+        return {200}
+    return {200, 302, 400, 422, 428}  # a permitted write with an empty form: done, or refused
+
+
+@pytest.mark.parametrize(
+    ("who", "route", "rel"), HTTP_CASES, ids=[_case_id(*case) for case in HTTP_CASES]
+)
+def test_http(world: World, askers: dict[str, Asker], who: str, route: Route, rel: str) -> None:
+    url = _url(route, world, rel)
+    asker = askers[who]
+    if route.method == "GET":
+        resp = asker.client.get(url)
+    else:  # an empty form: enough to reach the policy, never enough to change anything
+        data, headers = {"csrf_token": asker.token}, {"X-CSRFToken": asker.token}
+        resp = asker.client.open(url, method=route.method, data=data, headers=headers)
+    expected = _expected(who, route, rel, url)
+    assert resp.status_code in expected, f"{who} {route.method} {url} [{rel}]"
 
 
 def test_not_found_and_out_of_scope_are_indistinguishable(
-    app: Flask, world: World, sign_in: Any
+    world: World, askers: dict[str, Asker]
 ) -> None:
-    client = sign_in(app.test_client(), world.actors["analyst"])
+    client = askers["analyst"].client
     other = client.get(f"/api/v1/observations/{world.objects[('observation_id', 'unrelated')]}")
     missing = client.get(f"/api/v1/observations/{uuid.uuid4()}")
     assert other.status_code == missing.status_code == 404
     assert other.get_json() == missing.get_json()
 
 
-# -- the same cases in SQL, under the app role -------------------------------------------------
+# -- the same cases in SQL, under the app role ---------------------------------------------
 
-_SHARE_UPDATE = (
-    "WITH u AS (UPDATE share SET purpose = purpose WHERE id = %(share_id)s RETURNING 1)"
-    " SELECT EXISTS (SELECT 1 FROM u)"
-)
-# The gate of every ledger read (csmap_share_publications and friends).
-_SHARED_FACTS = "SELECT csmap_share_readable(%(share_id)s)"
-_PACK_UPDATE = (
-    "WITH u AS (UPDATE briefing_pack SET {} WHERE id = %(pack_id)s RETURNING 1)"
-    " SELECT EXISTS (SELECT 1 FROM u)"
-)
-
-#: (resource, action) -> SQL that answers "may this context do it to the target agency's
-#: object?" as a boolean. Writes run inside a savepoint that is rolled back.
-PROBES: dict[tuple[str, str], str] = {
-    (
-        "observation",
-        "read",
-    ): "SELECT EXISTS (SELECT 1 FROM observation WHERE id = %(observation_id)s)",
-    ("context", "read"): "SELECT EXISTS (SELECT 1 FROM context WHERE id = %(context_id)s)",
-    ("vehicle", "read"): "SELECT EXISTS (SELECT 1 FROM vehicle WHERE id = %(vehicle_id)s)",
-    ("observation", "create"): "WITH i AS (INSERT INTO observation (agency_id, occurred_at, geom,"
-    " category, cell_r7, cell_r8, cell_r9) VALUES (%(agency_id)s, now(),"
-    " ST_SetSRID(ST_Point(1.2, 54.6), 4326), 'weapon_found', 1, 1, 1) RETURNING 1)"
-    " SELECT EXISTS (SELECT 1 FROM i)",
-    ("observation", "update"): "WITH u AS (UPDATE observation SET version = version"
-    " WHERE id = %(observation_id)s RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
-    ("observation", "delete"): "WITH u AS (UPDATE observation SET deleted_reason = 'x'"
-    " WHERE id = %(observation_id)s RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
-    ("observation", "moderate"): "SELECT EXISTS (SELECT 1 FROM note_history"
-    " WHERE agency_id = %(agency_id)s AND note = 'probe')",
-    ("context", "create"): "WITH i AS (INSERT INTO context (agency_id, kind, name, geom)"
-    " VALUES (%(agency_id)s, 'hotspot', 'probe', ST_SetSRID(ST_Point(1.2, 54.6), 4326))"
-    " RETURNING 1) SELECT EXISTS (SELECT 1 FROM i)",
-    ("context", "update"): "WITH u AS (UPDATE context SET version = version"
-    " WHERE id = %(context_id)s RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
-    ("context", "delete"): "WITH u AS (UPDATE context SET deleted_reason = 'x'"
-    " WHERE id = %(context_id)s RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
-    ("vehicle", "create"): "WITH i AS (INSERT INTO vehicle (agency_id, registration_mark,"
-    " registration_normalised, mark_hmac) VALUES (%(agency_id)s, 'X', 'X', '\\x00')"
-    " RETURNING 1) SELECT EXISTS (SELECT 1 FROM i)",
-    ("user", "read"): "SELECT EXISTS (SELECT 1 FROM app_user WHERE id = %(user_id)s)",
-    ("user", "manage"): "WITH u AS (UPDATE app_user SET updated_at = updated_at"
-    " WHERE id = %(user_id)s RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
-    ("agency", "manage"): "WITH u AS (UPDATE agency SET name = name WHERE id = %(agency_id)s"
-    " RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
-    ("panel", "manage"): "WITH u AS (UPDATE panel SET name = name WHERE id = %(panel_id)s"
-    " RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
-    ("boundary_set", "manage"): "WITH u AS (UPDATE boundary_set SET name = name"
-    " WHERE slug = %(slug)s RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
-    ("audit", "read"): "SELECT EXISTS (SELECT 1 FROM audit_log"
-    " WHERE subject_agency_id = %(agency_id)s AND action = 'matrix.probe')",
-    ("reference", "read"): "SELECT EXISTS (SELECT 1 FROM agency WHERE id = %(agency_id)s)",
-    ("map", "view"): "SELECT EXISTS (SELECT 1 FROM boundary_set)",
-    ("layer", "read"): "SELECT EXISTS (SELECT 1 FROM cell_month WHERE agency_id = %(agency_id)s)",
-    ("share", "read"): "SELECT EXISTS (SELECT 1 FROM share WHERE id = %(share_id)s)",
-    ("share", "create"): "WITH i AS (INSERT INTO share (from_agency_id, tier, profile,"
-    " resolution, recipient_kind, external_name, layers, period_from, purpose, lawful_basis,"
-    " agreement_ref, expires_at, status, created_by) VALUES (%(agency_id)s, 'B', '{}', 8,"
-    " 'external', 'x', '{observations}', '2024-01-01', 'probe', 'x', 'x', now(), 'pending',"
-    " csmap_user_id()) RETURNING 1) SELECT EXISTS (SELECT 1 FROM i)",
-    ("share", "approve"): _SHARE_UPDATE,
-    ("share", "revoke"): _SHARE_UPDATE,
-    ("shared_layer", "read"): _SHARED_FACTS,
-    ("shared_layer", "export"): _SHARED_FACTS,
-    ("pack", "read"): "SELECT EXISTS (SELECT 1 FROM briefing_pack WHERE id = %(pack_id)s)",
-    # On the target agency's tier B share, which has no pack (share_id is unique).
-    ("pack", "create"): "WITH i AS (INSERT INTO briefing_pack (share_id, agency_id,"
-    " recipient_name, title, marking, signs, how_to_report, review_on, status, created_by)"
-    " VALUES (%(share_id)s, %(agency_id)s, 'x', 'x', 'OFFICIAL', 'x', 'x', current_date + 9,"
-    " 'pending', csmap_user_id()) RETURNING 1) SELECT EXISTS (SELECT 1 FROM i)",
-    # Any change but a withdrawal is the approvers' alone.
-    ("pack", "approve"): _PACK_UPDATE.format("decided_at = decided_at"),
-    ("pack", "withdraw"): _PACK_UPDATE.format(
-        "status = 'withdrawn', withdrawn_at = now(), withdrawn_reason = 'probe'"
-    ),
-    ("pack_text", "edit"): "WITH u AS (UPDATE briefing_text SET updated_at = updated_at"
-    " WHERE agency_id = %(agency_id)s RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)",
-    # Everyone keeps (and may end) their own sessions: a sign-in writes one as the user.
-    ("session", "manage"): "WITH i AS (INSERT INTO user_session (user_id, agency_id,"
-    " token_sha256, session_epoch) VALUES (csmap_user_id(), csmap_agency_id(),"
-    " md5(random()::text) || md5(random()::text), 1) RETURNING 1)"
-    " SELECT EXISTS (SELECT 1 FROM i)",
-}
+SQL_CASES = [(key, rel, role) for key in PROBES for rel in RELATIONS for role in USER_ROLES]
 
 
 def test_every_policy_rule_has_a_sql_probe() -> None:
     assert set(PROBES) == set(POLICY)
 
 
-def test_sql_matrix_agrees_with_policy(test_db: dict[str, str], world: World) -> None:
-    failures = []
+@pytest.fixture(scope="module")
+def app_role(test_db: dict[str, str]) -> Iterator[psycopg.Connection[Any]]:
     with psycopg.connect(pg_url(test_db["app"])) as conn:
-        for (key, sql), rel in itertools.product(PROBES.items(), TARGET_AGENCY):
-            params = {var: world.objects[(var, rel)] for var, r in world.objects if r == rel}
-            # Directory-like resources are not agency-owned: their rule is the same for all.
-            probe_rel = (
-                rel
-                if key[0]
-                in {
-                    "observation",
-                    "context",
-                    "vehicle",
-                    "user",
-                    "audit",
-                    "layer",
-                    "share",
-                    "shared_layer",
-                    "pack",
-                    "pack_text",
-                }
-                else "own"
-            )
-            for role, user in world.actors.items():
-                with conn.transaction(force_rollback=True):
-                    conn.execute(
-                        "SELECT set_config('csmap.user_id', %s, true),"
-                        " set_config('csmap.agency_id', %s, true),"
-                        " set_config('csmap.role', %s, true)",
-                        (str(user.id), str(user.agency_id), role),
-                    )
-                    try:
-                        got = conn.execute(sql, params).fetchone()[0]  # type: ignore[index]
-                    except psycopg.errors.InsufficientPrivilege:  # RLS refused the new row
-                        got = False
-                want = can(role, *key, probe_rel)
-                if got != want:
-                    failures.append(f"{key} {role} -> {rel}: SQL says {got}, policy says {want}")
-    assert not failures, "\n".join(failures)
+        yield conn
+
+
+@pytest.mark.parametrize(
+    ("key", "rel", "role"),
+    SQL_CASES,
+    ids=[f"{resource}.{action}-{role}-{rel}" for (resource, action), rel, role in SQL_CASES],
+)
+def test_sql_agrees_with_policy(
+    world: World,
+    app_role: psycopg.Connection[Any],
+    key: tuple[str, str],
+    rel: str,
+    role: str,
+) -> None:
+    params = {var: value for (var, r), value in world.objects.items() if r == rel}
+    user = world.actors[role]
+    with app_role.transaction(force_rollback=True):
+        app_role.execute(
+            "SELECT set_config('csmap.user_id', %s, true),"
+            " set_config('csmap.agency_id', %s, true),"
+            " set_config('csmap.role', %s, true)",
+            (str(user.id), str(user.agency_id), role),
+        )
+        try:
+            got = app_role.execute(PROBES[key], params).fetchone()[0]  # type: ignore[index]
+        except psycopg.errors.InsufficientPrivilege:  # RLS refused the new row
+            got = False
+    # Directory-like resources are not agency-owned: their rule is the same for all.
+    want = can(role, *key, rel if key[0] in AGENCY_OWNED else "own")
+    assert got == want, f"{key} {role} -> {rel}: SQL says {got}, policy says {want}"

@@ -13,13 +13,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from tests.conftest import TestUser, csrf_from
+from tests.factories import client_address
 
 COOKIE = "csmap"  # the session cookie's name outside production
 
 
 def _client(app: Flask) -> FlaskClient:
     c = app.test_client()
-    c.environ_base["REMOTE_ADDR"] = f"10.1.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    c.environ_base["REMOTE_ADDR"] = client_address(11)
     return c
 
 

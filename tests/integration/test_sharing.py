@@ -387,14 +387,15 @@ def test_bad_terms_name_the_field_and_write_nothing(
     change: dict[str, Any],
     field: str,
 ) -> None:
-    before = owner_conn.execute("SELECT count(*) FROM share").fetchone()
+    mine = "SELECT count(*) FROM share s JOIN agency a ON a.id = s.from_agency_id WHERE a.slug = %s"
+    before = owner_conn.execute(mine, (source,)).fetchone()
     if change.get("recipient_agencies") == ["__source__"]:
         change = {"recipient_agencies": [source]}
     terms = {**_terms(health_areas), **change}
     resp = api(source, "analyst")("POST", "/api/v1/shares", terms)
     assert resp.status_code == 422, resp.get_json()
     assert field in resp.get_json()["error"]["fields"]
-    assert owner_conn.execute("SELECT count(*) FROM share").fetchone() == before
+    assert owner_conn.execute(mine, (source,)).fetchone() == before
 
 
 def test_an_agency_tightens_its_profile_never_loosens_it(

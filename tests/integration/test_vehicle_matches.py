@@ -18,43 +18,44 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
+from spatial.vehicles import normalise_mark
 from tests.conftest import pg_url
+from tests.factories import agency_name, unique_mark
 from tests.integration.test_recording_api import OBS, Api
 
 SIGHTING = {k: v for k, v in OBS.items() if k != "category"}
 
 
-def unique_mark() -> str:
-    return f"ZX{uuid.uuid4().hex[:5].upper()}"
+CONTACT = "duty desk, 01632 960000"
 
 
 @pytest.fixture()
-def new_agency(owner_session_factory: Any) -> Callable[[], str]:
-    """Factory: a fresh agency, so the per-agency limit counts nobody else's queries."""
+def new_agency(make_agency: Any) -> Callable[..., str]:
+    """Factory: a fresh agency (with a lead contact), so that matches and the per-agency
+    limit count nobody else's marks and queries."""
 
-    def make() -> str:
-        slug = f"fleet_{uuid.uuid4().hex[:8]}"
-        with owner_session_factory() as s:
-            s.execute(
-                text(
-                    "INSERT INTO agency (slug, name, kind, lead_contact) VALUES (:s, :n,"
-                    " 'vcse', 'duty desk, 01632 960000')"
-                ),
-                {"s": slug, "n": f"Test Fleet {slug[-8:]}"},
-            )
-            s.commit()
+    def make(kind: str = "police") -> str:
+        slug: str = make_agency(kind, "Match test", contact=CONTACT)
         return slug
 
     return make
 
 
 @pytest.fixture()
-def person(app: Flask, make_user: Any, sign_in: Any) -> Callable[..., Api]:
-    def make(agency: str = "police", role: str = "practitioner", on: Flask | None = None) -> Api:
-        user = make_user(agency, role)
+def person(
+    app: Flask, make_user: Any, sign_in: Any, new_agency: Callable[..., str]
+) -> Callable[..., Api]:
+    """Factory: a signed-in user of ``agency`` (by default a police force made for them)."""
+
+    def make(agency: str = "", role: str = "practitioner", on: Flask | None = None) -> Api:
+        user = make_user(agency or new_agency(), role)
         return Api(sign_in((on or app).test_client(), user), user)
 
     return make
+
+
+def name_of(owner_session_factory: Any, who: Api) -> str:
+    return agency_name(owner_session_factory, who.user.agency_slug)
 
 
 def sight(who: Api, mark: str | None = None, vehicle_id: str | None = None) -> Any:
@@ -73,7 +74,7 @@ def scalar(owner_session_factory: Any, sql: str, **params: Any) -> Any:
 
 def traces(owner_session_factory: Any, user: Any, marks: list[str]) -> dict[str, int]:
     """Everything a sighting and its match could have written, for this user and these marks."""
-    params = {"u": user.id, "a": user.agency_id, "marks": [m.upper() for m in marks]}
+    params = {"u": user.id, "a": user.agency_id, "marks": [normalise_mark(m) for m in marks]}
     queries = {
         "observation": "SELECT count(*) FROM observation WHERE recorded_by = :u",
         "vehicle": "SELECT count(*) FROM vehicle WHERE agency_id = :a"
@@ -89,17 +90,17 @@ def traces(owner_session_factory: Any, user: Any, marks: list[str]) -> dict[str,
 
 
 def test_creating_a_vehicle_alone_answers_no_match(
-    person: Callable[..., Api], owner_session_factory: Any
+    person: Callable[..., Api], new_agency: Callable[..., str], owner_session_factory: Any
 ) -> None:
     mark = unique_mark()
-    police = person("police")
+    police = person()
     theirs = sight(police, mark)
     assert theirs.status_code == 201, theirs.get_json()
-    health = person("health")
+    health = person(new_agency("health"))
     created = health("POST", "/api/v1/vehicles", {"registration_mark": mark.lower()})
     assert created.status_code == 201, created.get_json()
     assert "also_reported_by" not in created.get_json()
-    assert "Police" not in created.get_data(as_text=True)
+    assert name_of(owner_session_factory, police) not in created.get_data(as_text=True)
     # No match ran: no query recorded, police not notified, nothing audited as a match.
     after = traces(owner_session_factory, health.user, [mark])
     assert (after["query"], after["notice"]) == (0, 0)
@@ -113,13 +114,14 @@ def test_creating_a_vehicle_alone_answers_no_match(
     )
     # Saving a sighting of it is what matches.
     seen = sight(health, vehicle_id=created.get_json()["id"])
-    assert [m["agency"] for m in seen.get_json()["also_reported_by"]] == ["Wrenmouth Police"]
+    matches = seen.get_json()["also_reported_by"]
+    assert matches == [{"agency": name_of(owner_session_factory, police), "contact": CONTACT}]
 
 
 def test_every_match_query_is_audited_found_or_not(
-    person: Callable[..., Api], owner_session_factory: Any
+    person: Callable[..., Api], new_agency: Callable[..., str], owner_session_factory: Any
 ) -> None:
-    police, health = person("police"), person("health")
+    police, health = person(), person(new_agency("health"))
     shared, lonely = unique_mark(), unique_mark()
     assert sight(police, shared).status_code == 201
     found = sight(health, shared)
@@ -145,23 +147,21 @@ def test_every_match_query_is_audited_found_or_not(
             text("SELECT vehicle_id, matched FROM vehicle_match_query WHERE user_id = :u"),
             {"u": health.user.id},
         ).all()
-    assert [(e[0], e[1]["count"]) for e in entries] == [
-        ([vehicles[shared]], 1),
-        ([vehicles[lonely]], 0),
-    ]
+    ids = {mark: vehicles[normalise_mark(mark)] for mark in (shared, lonely)}
+    assert [(e[0], e[1]["count"]) for e in entries] == [([ids[shared]], 1), ([ids[lonely]], 0)]
     assert all(e[2] == health.user.agency_id for e in entries)
     # The trail names no mark and no other agency.
-    assert shared not in str(entries) and "Police" not in str(entries)
+    assert shared not in str(entries) and name_of(owner_session_factory, police) not in str(entries)
     assert sorted((str(q[0]), q[1]) for q in queries) == sorted(
-        [(vehicles[shared], 1), (vehicles[lonely], 0)]
+        [(ids[shared], 1), (ids[lonely], 0)]
     )
 
 
 def test_mark_guessing_is_refused_after_the_user_limit_and_nothing_is_written(
-    person: Callable[..., Api], new_agency: Callable[[], str], owner_session_factory: Any
+    person: Callable[..., Api], new_agency: Callable[..., str], owner_session_factory: Any
 ) -> None:
     """Ten guesses in an hour (the default), then 429: no sighting, no vehicle, no match."""
-    police = person("police")
+    police = person()
     target = unique_mark()
     assert sight(police, target).status_code == 201
     guesser = person(new_agency())
@@ -188,7 +188,7 @@ def test_mark_guessing_is_refused_after_the_user_limit_and_nothing_is_written(
     assert "10 registration marks" in error["message"] and "Nothing was saved" in error["message"]
     assert 1 <= int(refused.headers["Retry-After"]) <= 3600
     # The answer says nothing about the guessed mark, and nothing at all was written.
-    assert "Police" not in refused.get_data(as_text=True)
+    assert name_of(owner_session_factory, police) not in refused.get_data(as_text=True)
     assert traces(owner_session_factory, guesser.user, [target]) == before
     assert before["vehicle"] == 0
     assert police_notices == scalar(
@@ -215,7 +215,7 @@ def test_the_agency_limit_counts_all_its_users(
     app: Flask,
     test_db: dict[str, str],
     person: Callable[..., Api],
-    new_agency: Callable[[], str],
+    new_agency: Callable[..., str],
     owner_session_factory: Any,
 ) -> None:
     from webmap import create_app
@@ -254,7 +254,7 @@ def test_the_agency_limit_counts_all_its_users(
 
 
 def test_two_concurrent_guesses_cannot_both_take_the_last_place(
-    test_db: dict[str, str], make_user: Any, sign_in: Any, new_agency: Callable[[], str]
+    test_db: dict[str, str], make_user: Any, sign_in: Any, new_agency: Callable[..., str]
 ) -> None:
     """Two workers, one place left: the per-agency lock makes the second see the first."""
     from webmap import create_app
@@ -280,10 +280,10 @@ def test_two_concurrent_guesses_cannot_both_take_the_last_place(
 
 
 def test_the_matched_agency_sees_who_matched_and_when(
-    person: Callable[..., Api], owner_session_factory: Any
+    person: Callable[..., Api], new_agency: Callable[..., str], owner_session_factory: Any
 ) -> None:
     mark = unique_mark()
-    police, health = person("police"), person("health", "analyst")
+    police, health = person(), person(new_agency("health"), "analyst")
     ours = sight(police, mark).get_json()["properties"]["vehicle_id"]
     assert police("GET", f"/api/v1/vehicles/{ours}").get_json()["matched_by"] == []
     started = datetime.now(UTC) - timedelta(minutes=1)
@@ -312,7 +312,7 @@ def test_the_matched_agency_sees_who_matched_and_when(
     assert health("GET", f"/api/v1/vehicles/{their_vehicle['id']}").get_json()["matched_by"] == []
     sight(police, vehicle_id=ours)
     told = health("GET", f"/api/v1/vehicles/{their_vehicle['id']}").get_json()["matched_by"]
-    assert [n["agency"] for n in told] == ["Wrenmouth Police"]
+    assert [n["agency"] for n in told] == [name_of(owner_session_factory, police)]
     assert police("GET", f"/api/v1/vehicles/{ours}").get_json()["matched_by_total"] == 1
     # The record page exists for the owner, and is a 404 for anyone else.
     assert police.client.get(f"/records/vehicle/{ours}").status_code == 200
@@ -320,10 +320,17 @@ def test_the_matched_agency_sees_who_matched_and_when(
 
 
 def test_an_unrelated_agency_sees_none_of_it(
-    person: Callable[..., Api], test_db: dict[str, str], owner_session_factory: Any
+    person: Callable[..., Api],
+    new_agency: Callable[..., str],
+    test_db: dict[str, str],
+    owner_session_factory: Any,
 ) -> None:
     mark = unique_mark()
-    police, health, bus = person("police"), person("health"), person("bus")
+    police, health, bus = (
+        person(),
+        person(new_agency("health")),
+        person(new_agency("transport_operator")),
+    )
     ours = sight(police, mark).get_json()["properties"]["vehicle_id"]
     sight(health, mark)
     for who in (bus, health):
