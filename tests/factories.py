@@ -361,3 +361,27 @@ def scatter(
             when = first + timedelta(days=30 * m + rng.randint(0, 25), hours=rng.randint(8, 22))
             out.append((round(lon, 6), round(lat, 6), when, ()))
     return out
+
+
+def make_boundary_generation(owner_session_factory: Any, settings: Any) -> str:
+    """A throwaway boundary set of one small square out at sea, east of the service area (so
+    it covers no cell the town's tests count), through the checked import; its id."""
+    import geopandas as gpd
+    import shapely
+
+    from webmap.features.reference.boundaries import import_boundaries
+
+    west = settings.service_area[2] + 0.5
+    frame = gpd.GeoDataFrame(
+        {"code": ["X1"], "name": ["Far square"]},
+        geometry=[shapely.box(west, 54.5, west + 0.01, 54.51)],
+        crs="EPSG:4326",
+    )
+    with owner_session_factory() as s:
+        report = import_boundaries(s, frame, f"Throwaway {unique_key()}", "other")
+        set_id = s.execute(
+            text("SELECT id FROM boundary_set WHERE slug = :s AND is_current"),
+            {"s": report.set_slug},
+        ).scalar_one()
+        s.commit()
+    return str(set_id)

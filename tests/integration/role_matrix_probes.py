@@ -86,6 +86,13 @@ PROBES: dict[tuple[str, str], str] = {
     " token_sha256, session_epoch) VALUES (csmap_user_id(), csmap_agency_id(),"
     " md5(random()::text) || md5(random()::text), 1) RETURNING 1)"
     " SELECT EXISTS (SELECT 1 FROM i)",
+    # Everyone makes (and revokes) their own access tokens.
+    ("token", "manage"): "WITH i AS (INSERT INTO access_token (user_id, agency_id, name,"
+    " token_sha256, expires_at) VALUES (csmap_user_id(), csmap_agency_id(), 'probe',"
+    " md5(random()::text) || md5(random()::text), now() + interval '1 day') RETURNING 1)"
+    " SELECT EXISTS (SELECT 1 FROM i)",
+    # The OGC API reads what the map reads: the boundary sets are everyone's.
+    ("ogc", "read"): "SELECT EXISTS (SELECT 1 FROM boundary_set)",
 }
 
 #: Resources owned by an agency: their probe asks about the target agency's object. The

@@ -65,11 +65,21 @@ OBJECT_VARS = {
     "user_id": "app_user",
     "share_id": "share",
     "pack_id": "briefing_pack",
+    "token_id": "access_token",
 }
 #: URL variables whose value depends on the relation (the rest are the same for all three).
 RELATIONAL_VARS = {*OBJECT_VARS, "record_id", "agency_id"}
+#: Routes that retire a boundary-set generation (each is given one of its own).
+RETIRE_ROUTES = (
+    "/admin/boundary-sets/generations/<set_id>/retire",
+    "/api/v1/boundary-sets/generations/<set_id>/retire",
+)
 #: Routes that need query parameters to answer a GET at all.
-QUERIES = {"/api/v1/areas": "?lon=1.2&lat=54.6"}
+QUERIES = {
+    "/api/v1/areas": "?lon=1.2&lat=54.6",
+    "/api/v1/boundary-sets/<slug>/compare": "?from=1&to=1",
+    "/admin/boundary-sets/<slug>/compare": "?from=1&to=1",
+}
 
 
 class Route(NamedTuple):
@@ -175,8 +185,19 @@ def _probe_rows(owner_session_factory: Any, objects: dict[str, str]) -> None:
         s.commit()
 
 
+def _token(app: Flask, make_user: Any, slug: str) -> str:
+    """A token of a colleague of the askers (an analyst of ``slug`` who asks nothing)."""
+    from webmap.access import tokens
+
+    owner = make_user(slug, "analyst")
+    with factories.acting_as(app, owner) as s:
+        return str(tokens.create(s, factories.actor(owner), "Matrix", 30).id)
+
+
 @pytest.fixture(scope="module")
-def world(app: Flask, make_agency: Any, make_user: Any, owner_session_factory: Any) -> World:
+def world(
+    app: Flask, make_agency: Any, make_user: Any, owner_session_factory: Any, settings: Any
+) -> World:
     targets = {
         "own": make_agency("police", "Matrix own"),
         "panel_partner": make_agency("childrens_social_care", "Matrix partner"),
@@ -187,6 +208,13 @@ def world(app: Flask, make_agency: Any, make_user: Any, owner_session_factory: A
     disabled = make_user(targets["own"], "analyst")  # disabled after signing in: see clients
     # A panel of no one, so that POSTs to it cannot change who is whose panel partner.
     panel = str(factories.make_panel(owner_session_factory, []))
+    with owner_session_factory() as s:
+        ward = s.execute(
+            text(
+                "SELECT min(a.code) FROM area a JOIN boundary_set b ON b.id = a.boundary_set_id"
+                " WHERE b.slug = 'wards' AND b.is_current"
+            )
+        ).scalar_one()
     objects: dict[tuple[str, str], str] = {}
     for rel, slug in targets.items():
         made = _objects(app, slug, make_user, owner_session_factory)
@@ -205,7 +233,17 @@ def world(app: Flask, make_agency: Any, make_user: Any, owner_session_factory: A
                 ("fmt", rel): "csv",
                 ("panel_id", rel): panel,
                 ("slug", rel): "wards",
+                ("token_id", rel): _token(app, make_user, slug),
+                # The OGC API: a collection everyone sees, and one of its features.
+                ("collection_id", rel): "boundaries-wards",
+                ("feature_id", rel): ward,
+                ("code", rel): ward,
             }
+        )
+    # Retiring a generation changes it for good: each retire route has a throwaway set.
+    for rule in RETIRE_ROUTES:
+        objects[(rule, "set_id")] = factories.make_boundary_generation(
+            owner_session_factory, settings
         )
     return World(actors, disabled, objects)
 
@@ -251,14 +289,16 @@ def test_every_route_is_either_public_or_under_the_policy(app: Flask) -> None:
 def _url(route: Route, world: World, rel: str) -> str:
     url = route.rule
     for arg in route.args:
-        url = re.sub(rf"<(?:[a-z]+:)?{arg}>", world.objects[(arg, rel)], url)
+        value = world.objects.get((route.rule, arg)) or world.objects[(arg, rel)]
+        url = re.sub(rf"<(?:[a-z]+:)?{arg}>", value, url)
     return url + QUERIES.get(route.rule, "")
 
 
 def _expected(who: str, route: Route, rel: str, url: str) -> set[int]:
     if who in {"anonymous", "disabled"}:
         # A write may be refused for its missing CSRF token first.
-        signed_out = 401 if url.startswith(("/api/", "/tiles/")) else 302
+        # A GIS client is told 401 with WWW-Authenticate; a browser is sent to sign in.
+        signed_out = 401 if url.startswith(("/api/", "/tiles/", "/ogc")) else 302
         return {signed_out} if route.method == "GET" else {signed_out, 400}
     resource, action = route.perm
     has_object = any(a in OBJECT_VARS or a == "record_id" for a in route.args)
@@ -266,6 +306,10 @@ def _expected(who: str, route: Route, rel: str, url: str) -> set[int]:
         return {403}
     if has_object and not can(who, resource, action, rel):
         return {404}
+    if "token_id" in route.args:
+        # A token is its user's: the askers hold none of these, so only the agency's admin
+        # may revoke one (of their own agency); to anyone else it does not exist.
+        return {302} if who == "agency_admin" and rel == "own" else {404}
     if route.method == "GET":
         return {200}
     return {200, 302, 400, 422, 428}  # a permitted write with an empty form: done, or refused
