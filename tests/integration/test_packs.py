@@ -592,15 +592,14 @@ def test_row_level_security_gives_a_trainer_tier_c_only(
     assert profiles == [("B",)]  # the tier B share to the audience, seen by its tier only
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="app bug: approving a pack that shows no route fails (folium's GeoJsonTooltip"
-    " refuses the empty route layer), so the form's optional routes are not optional",
-)
 def test_a_pack_without_routes_can_be_approved(
     person: Any, source: str, places: dict[str, Any], planted: dict[str, Any]
 ) -> None:
-    pack_id = _make(person(source, "trainer"), _form(places, routes=[]))
+    trainer = person(source, "trainer")
+    pack_id = _make(trainer, _form(places, routes=[]))
     resp = person(source, "analyst").post(f"/packs/{pack_id}/decision", {"approve": "yes"})
     assert resp.status_code == 302
+    pdf = trainer.get(f"/packs/{pack_id}/pack.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert inspect_pdf(pdf.data, SENTINELS) == []
+    assert len(pdfium.PdfDocument(pdf.data)) >= 1

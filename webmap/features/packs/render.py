@@ -331,31 +331,35 @@ def render_html(content: PackContent, vendor_dir: Path) -> str:
         p["cell"] = str(p["cell"])
         p["tip"] = _text(f"Concerns recorded: {p['count']} ({content.period_label})")
     colours = {str(c): scale.band_for(c).colour for c in cell_counts(content)}
-    folium.GeoJson(
-        _collection(cells),
-        style_function=lambda f: {
-            "fillColor": colours[str(f["properties"]["count"])],
-            "fillOpacity": 0.72,
-            "color": "#7f2704",
-            "weight": 1.5,
-        },
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
-        control=False,
-    ).add_to(m)
+    # folium's GeoJsonTooltip refuses a layer without features (it checks the fields against
+    # the first one), so an empty layer is left out rather than drawn.
+    if cells:
+        folium.GeoJson(
+            _collection(cells),
+            style_function=lambda f: {
+                "fillColor": colours[str(f["properties"]["count"])],
+                "fillOpacity": 0.72,
+                "color": "#7f2704",
+                "weight": 1.5,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+            control=False,
+        ).add_to(m)
 
     routes = _copy(content.routes, ("name",), ("LineString", "MultiLineString"))
     for i, f in enumerate(routes):
         f["properties"] = {"tip": _text(f"Route {f['properties']['name'] or ''}"), "n": i}
-    folium.GeoJson(
-        _collection(routes),
-        style_function=lambda f: {
-            "color": ROUTE_COLOURS[f["properties"]["n"] % len(ROUTE_COLOURS)],
-            "weight": 6,
-            "opacity": 0.95,
-        },
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
-        control=False,
-    ).add_to(m)
+    if routes:  # optional on the form
+        folium.GeoJson(
+            _collection(routes),
+            style_function=lambda f: {
+                "color": ROUTE_COLOURS[f["properties"]["n"] % len(ROUTE_COLOURS)],
+                "weight": 6,
+                "opacity": 0.95,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+            control=False,
+        ).add_to(m)
 
     for f in _copy(content.basemap, ("layer", "name"), ("Point",)):
         if f["properties"]["layer"] == "place_label" and f["properties"]["name"]:
