@@ -155,3 +155,25 @@ def signed_in_session(base: str, user: Any) -> Any:
     assert meta, "no CSRF meta tag on the map page"
     s.headers["X-CSRFToken"] = meta.group(1)
     return s
+
+
+# -- one scratch cluster per test run, for the tests that stop, kill or restore one -----------
+
+_SCRATCH: dict[str, Any] = {}
+
+
+def scratch_cluster(settings: Any) -> Any:
+    """The run's scratch cluster (bench/scratch.py), made on first use with continuous
+    archiving on, removed when the run ends. Every test that uses it leaves it running."""
+    import atexit
+
+    from bench import scratch
+
+    if "it" not in _SCRATCH:
+        made = scratch.create(settings, "tests", archive=False)
+        _SCRATCH["it"] = made
+        atexit.register(made.remove)
+    found: Any = _SCRATCH["it"]
+    if not found.cluster.is_running():
+        found.start()
+    return found
