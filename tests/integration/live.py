@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+USER_AGENT = "csmap-tests/1"
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -140,6 +142,9 @@ def signed_in_session(base: str, user: Any) -> Any:
         return match.group(1)
 
     s = requests.Session()
+    # Sessions are bound to the client's User-Agent: a tool reusing this session's cookie
+    # must send the same one.
+    s.headers["User-Agent"] = USER_AGENT
     page = s.get(base + "/login", timeout=30).text
     form = {"email": user.email, "password": user.password, "csrf_token": token(page)}
     resp = s.post(base + "/login", data=form, allow_redirects=False, timeout=30)

@@ -20,7 +20,7 @@ from typing import Any
 
 import psycopg
 from flask import Flask, Response, g, jsonify, render_template, request
-from flask_login import AnonymousUserMixin
+from flask_login import AnonymousUserMixin, current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -36,7 +36,7 @@ from webmap.infra.errors import (
     TooMany,
 )
 from webmap.web.request_log import escape, route_pattern
-from webmap.web.responder import wants_json
+from webmap.web.responder import sign_in_required, wants_json
 
 log = logging.getLogger("webmap.web.errors")
 
@@ -129,11 +129,21 @@ def init_app(app: Flask) -> None:
         return resp
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> tuple[str, int] | Response:
+    def _http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
+        if isinstance(exc, CSRFError) and wants_json() and not current_user.is_authenticated:
+            # No session, so no token could have been right: the answer is "sign in".
+            return sign_in_required()  # type: ignore[return-value]
         if wants_json():
-            return json_error(status, _http_code(exc), exc.description or exc.name)
-        return render_template("error.html", status=status, title=exc.name), status
+            resp = json_error(status, _http_code(exc), exc.description or exc.name)
+        else:
+            page = render_template("error.html", status=status, title=exc.name)
+            resp = Response(page, status=status, mimetype="text/html")
+        # The exception's own headers: Allow on a 405 names the methods the path takes.
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                resp.headers[name] = value
+        return resp
 
     @app.errorhandler(Exception)
     def _unhandled(exc: Exception) -> tuple[str, int] | Response:

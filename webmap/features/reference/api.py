@@ -13,11 +13,10 @@ from webmap.features.reference import queries as geodata
 from webmap.infra.db import get_session, unit_of_work
 from webmap.infra.errors import Invalid, NotFound
 from webmap.web.context import get_settings
-from webmap.web.openapi import build
+from webmap.web.openapi import GEOJSON, MONTH, build, documented, query
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-GEOJSON = "application/geo+json"
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -26,6 +25,7 @@ def _geojson(body: str) -> Response:
 
 
 @bp.get("/basemap")
+@documented(media=GEOJSON)
 @permission("reference", "read")
 @unit_of_work
 def basemap(scope: frozenset[str]) -> Response:
@@ -42,6 +42,7 @@ def openapi(scope: frozenset[str]) -> Response:
 
 
 @bp.get("/docs")
+@documented(media="text/html")
 @permission("reference", "read")
 @unit_of_work
 def docs(scope: frozenset[str]) -> str:
@@ -59,6 +60,7 @@ def boundary_sets(scope: frozenset[str]) -> Response:
 
 
 @bp.get("/boundary-sets/<slug>/areas")
+@documented(media=GEOJSON)
 @permission("reference", "read")
 @unit_of_work
 def boundary_set_areas(slug: str, scope: frozenset[str]) -> Response:
@@ -69,6 +71,7 @@ def boundary_set_areas(slug: str, scope: frozenset[str]) -> Response:
 
 
 @bp.get("/reference/police-uk")
+@documented(media=GEOJSON, query=[query("month", MONTH, "One month only, YYYY-MM.")])
 @permission("reference", "read")
 @unit_of_work
 def police_uk(scope: frozenset[str]) -> Response:
@@ -81,6 +84,12 @@ def police_uk(scope: frozenset[str]) -> Response:
 
 
 @bp.get("/areas")
+@documented(
+    query=[
+        query("lon", {"type": "number", "minimum": -180, "maximum": 180}, "Longitude.", True),
+        query("lat", {"type": "number", "minimum": -90, "maximum": 90}, "Latitude.", True),
+    ]
+)
 @permission("reference", "read")
 @unit_of_work
 def areas_at(scope: frozenset[str]) -> Response:
