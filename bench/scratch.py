@@ -174,6 +174,8 @@ def create(base: Settings, name: str, archive: bool = False) -> Scratch:
     cluster = Cluster(settings)
     cluster.up()
     if archive:
-        cluster.archive_on()
+        from webmap.infra.archive import archive_on
+
+        archive_on(cluster)
     db.upgrade(settings, "head", url=settings.owner_url("csmap"))
     return Scratch(settings, cluster)

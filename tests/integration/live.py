@@ -175,7 +175,7 @@ def scratch_cluster(settings: Any) -> Any:
     from bench import scratch
 
     if "it" not in _SCRATCH:
-        made = scratch.create(settings, "tests", archive=False)
+        made = scratch.create(settings, "tests", archive=True)
         _SCRATCH["it"] = made
         atexit.register(made.remove)
     found: Any = _SCRATCH["it"]
