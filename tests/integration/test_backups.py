@@ -18,10 +18,12 @@ import pytest
 from tests.conftest import pg_url
 from tests.integration import live
 
+CSMAP = str(Path(sys.executable).parent / "csmap")
+
 
 def csmap(scratch: Any, *args: str) -> str:
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "csmap"), *args],
+        [CSMAP, *args],
         env=scratch.env(),
         capture_output=True,
         text=True,
@@ -89,7 +91,7 @@ def test_backup_and_restore_round_trip(settings: Any, tmp_path: Path) -> None:
     _app_role_is_refused_without_context(scratch, copy)
     # Restoring over an existing database needs --replace.
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "csmap"), "db", "restore", str(file), "--database", copy],
+        [CSMAP, "db", "restore", str(file), "--database", copy],
         env=scratch.env(),
         capture_output=True,
         text=True,
