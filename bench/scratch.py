@@ -18,6 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
@@ -120,6 +121,12 @@ class Scratch:
         deadline = time.monotonic() + 30
         while any(_alive(p) for p in [pid, *children]) and time.monotonic() < deadline:
             time.sleep(0.1)
+        # Where nothing reaps orphans (a container's init), the dead postmaster stays a
+        # zombie whose pid still "exists": pg_ctl would think it running and refuse to start.
+        (self.cluster.data_dir / "postmaster.pid").unlink(missing_ok=True)
+        sock = self.cluster.socket_dir / f".s.PGSQL.{self.cluster.port}"
+        for stale in (sock, sock.with_name(sock.name + ".lock")):
+            stale.unlink(missing_ok=True)
         self.cluster.start()
 
     def remove(self) -> None:
@@ -127,6 +134,38 @@ class Scratch:
             self.cluster.stop()
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def sign_in(base: str, user: Any, user_agent: str = "csmap-bench/1") -> Any:
+    """A `requests` session signed in as ``user`` (email, password, totp_secret) through the
+    real forms; its CSRF token is in ``session.headers["X-CSRFToken"]``. Sessions are bound to
+    the client's User-Agent: a tool reusing this session's cookie must send the same one."""
+    import re
+
+    import pyotp
+    import requests
+
+    def token(html: str) -> str:
+        match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+        assert match, "no CSRF token on the page"
+        return match.group(1)
+
+    s = requests.Session()
+    s.headers["User-Agent"] = user_agent
+    page = s.get(base + "/login", timeout=30).text
+    form = {"email": user.email, "password": user.password, "csrf_token": token(page)}
+    resp = s.post(base + "/login", data=form, allow_redirects=False, timeout=30)
+    assert resp.status_code == 302, resp.text[:300]
+    if user.totp_secret:
+        page = s.get(base + "/login/code", timeout=30).text
+        form = {"code": pyotp.TOTP(user.totp_secret).now(), "csrf_token": token(page)}
+        resp = s.post(base + "/login/code", data=form, allow_redirects=False, timeout=30)
+        assert resp.status_code == 302, resp.text[:300]
+    html = s.get(base + "/", timeout=30).text
+    meta = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert meta, "no CSRF meta tag on the map page"
+    s.headers["X-CSRFToken"] = meta.group(1)
+    return s
 
 
 def _children(pid: int) -> list[int]:

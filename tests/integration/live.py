@@ -129,37 +129,10 @@ def serve(
 
 
 def signed_in_session(base: str, user: Any) -> Any:
-    """A `requests` session signed in as ``user`` through the real forms; its CSRF token is
-    in ``session.headers["X-CSRFToken"]``."""
-    import re
+    """A `requests` session signed in as ``user`` (see bench/scratch.sign_in)."""
+    from bench.scratch import sign_in
 
-    import pyotp
-    import requests
-
-    def token(html: str) -> str:
-        match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-        assert match, "no CSRF token on the page"
-        return match.group(1)
-
-    s = requests.Session()
-    # Sessions are bound to the client's User-Agent: a tool reusing this session's cookie
-    # must send the same one.
-    s.headers["User-Agent"] = USER_AGENT
-    page = s.get(base + "/login", timeout=30).text
-    form = {"email": user.email, "password": user.password, "csrf_token": token(page)}
-    resp = s.post(base + "/login", data=form, allow_redirects=False, timeout=30)
-    assert resp.status_code == 302, resp.text[:300]
-    if user.totp_secret:
-        page = s.get(base + "/login/code", timeout=30).text
-        code = pyotp.TOTP(user.totp_secret).now()
-        form = {"code": code, "csrf_token": token(page)}
-        resp = s.post(base + "/login/code", data=form, allow_redirects=False, timeout=30)
-        assert resp.status_code == 302, resp.text[:300]
-    html = s.get(base + "/", timeout=30).text
-    meta = re.search(r'name="csrf-token" content="([^"]+)"', html)
-    assert meta, "no CSRF meta tag on the map page"
-    s.headers["X-CSRFToken"] = meta.group(1)
-    return s
+    return sign_in(base, user, USER_AGENT)
 
 
 # -- one scratch cluster per test run, for the tests that stop, kill or restore one -----------

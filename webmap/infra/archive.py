@@ -48,7 +48,10 @@ def _settings(cluster: Cluster) -> str:
         "# csmap: continuous archiving (csmap db archive)\n"
         "wal_level = replica\n"
         "archive_mode = on\n"
-        f"archive_command = 'test ! -f {wal}/%f && cp %p {wal}/%f'\n"
+        # Copied under a temporary name, then renamed: a copy cut short (a crash, kill -9)
+        # never stands under the real name, which would block archiving that segment again.
+        f"archive_command = 'test ! -f {wal}/%f && cp %p {wal}/%f.part && mv {wal}/%f.part"
+        f" {wal}/%f'\n"
         "archive_timeout = 60\n"
     )
 
