@@ -141,20 +141,12 @@ def _write(base: str, session: Any, n: int, tally: Tally, stop_at: float, who: i
                 )
 
 
-def _faults(
-    sc: scratch.Scratch,
-    proc: subprocess.Popen[bytes],
-    seconds: float,
-    worker_kills: int,
-    db_kills: int,
-    done: threading.Event,
-    log: list[str],
-) -> None:
-    """Spread the kills evenly over the run, the database ones among the worker ones."""
+def _faults(*args: Any) -> None:
+    """Run :func:`_kill`; a failure fails the drill (noted in its log, the last argument)."""
     try:
-        _kill(sc, proc, seconds, worker_kills, db_kills, done, log)
+        _kill(*args)
     except Exception as exc:  # the drill fails, and says why
-        log.append(f"fault thread failed: {exc}")
+        args[-1].append(f"fault thread failed: {exc}")
 
 
 def _kill(
@@ -166,6 +158,7 @@ def _kill(
     done: threading.Event,
     log: list[str],
 ) -> None:
+    """Spread the kills evenly over the run, the database ones among the worker ones."""
     plan = ["worker"] * worker_kills + ["postmaster"] * db_kills
     random.Random(16).shuffle(plan)
     gap = seconds / (len(plan) + 1)
