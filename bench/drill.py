@@ -161,7 +161,7 @@ def _kill(
     """Spread the kills evenly over the run, the database ones among the worker ones."""
     plan = ["worker"] * worker_kills + ["postmaster"] * db_kills
     random.Random(16).shuffle(plan)
-    gap = seconds / (len(plan) + 1)
+    gap = seconds / (len(plan) + 2)  # all of them before the writers stop
     for kind in plan:
         if done.wait(gap):
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 
 import click
@@ -25,6 +26,8 @@ def gunicorn_command(host: str, port: int, workers: int) -> list[str]:
         str(workers),
         "--logger-class",
         "webmap.web.request_log.GunicornLogger",
+        "--config",
+        "python:webmap.web.serving",
         "--error-logfile",
         "-",
         "webmap:create_app()",
@@ -37,6 +40,11 @@ def gunicorn_command(host: str, port: int, workers: int) -> list[str]:
 @click.option("--workers", default=2, show_default=True)
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the app with gunicorn (logs carry route patterns, never paths)."""
-    _settings()  # fail fast on bad configuration
+    settings = _settings()  # fail fast on bad configuration
     cmd = gunicorn_command(host, port, workers)
+    # Metrics from every worker, added up at /metrics: a fresh directory per server.
+    metrics_dir = settings.var_dir / "metrics" / str(port)
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     os.execv(sys.executable, cmd)  # noqa: S606 - replace this process with gunicorn

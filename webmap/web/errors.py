@@ -100,6 +100,7 @@ def database_unavailable() -> Response:
     # Who is signed in cannot be known without the database: answer as to anyone, so that
     # the page and the after-request hooks do not try (and fail) to resume the session again.
     g._login_user = AnonymousUserMixin()
+    g.database_unavailable = True  # counted by webmap.web.metrics
     if wants_json():
         resp = json_error(503, "database_unavailable", message)
     else:
