@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import scratch
+from bench.common import replace_section
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 USER_AGENT = "csmap-drill/1"
@@ -289,12 +290,7 @@ def _record(figures: dict[str, Any]) -> None:
         "chain intact, cube = recount).\n"
         f"{end}\n"
     )
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if begin in text:
-        text = text[: text.index(begin)] + section + text[text.index(end) + len(end) + 1 :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(text)
+    replace_section(RESULTS, begin, end, section)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,6 @@ test database, or a scratch cluster of their own) and stop it themselves.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import tempfile
@@ -18,13 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from bench.scratch import free_port
+
 USER_AGENT = "csmap-tests/1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def raw_request(port: int, request: bytes, timeout: float = 10) -> bytes:
@@ -66,21 +61,6 @@ class Served:
     def log_bytes(self) -> bytes:
         self.log_file.flush()
         return Path(self.log_file.name).read_bytes()
-
-    def worker_pids(self) -> list[int]:
-        out = subprocess.run(
-            ["ps", "-o", "pid=", "--ppid", str(self.proc.pid)],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout
-        return [int(p) for p in out.split()]
-
-    def kill_worker(self) -> int:
-        """``kill -9`` one worker (gunicorn's master starts another); its pid."""
-        pid = self.worker_pids()[0]
-        os.kill(pid, signal.SIGKILL)
-        return pid
 
 
 def wait_until_up(port: int, seconds: float = 90) -> None:

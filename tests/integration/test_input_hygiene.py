@@ -44,9 +44,10 @@ class Api:
         return self.client.post(url, data=raw, headers=hdrs)
 
 
-@pytest.fixture()
-def api(signed_in: Any) -> Api:
-    return Api(signed_in("police", "practitioner"))
+@pytest.fixture(scope="module")
+def api(app: Flask, make_user: Any, sign_in: Any) -> Api:
+    # One signed-in client for the module: every case is one request, none changes the user.
+    return Api(sign_in(app.test_client(), make_user("police", "practitioner")))
 
 
 def _rows(owner_session_factory: Any) -> tuple[int, int, int]:

@@ -11,11 +11,12 @@ import click
 from webmap.cli.common import settings as _settings
 
 
-def gunicorn_command(host: str, port: int, workers: int) -> list[str]:
+def gunicorn_command(host: str, port: int, workers: int, threads: int = 1) -> list[str]:
     """The gunicorn command line `csmap serve` runs. No access log: a path can hold a signed
     link's token or forged CR/LF, so the app logs one line per request with the route
     *pattern* itself (webmap/request_log.py), and its logger class keeps paths out of
-    gunicorn's error log too."""
+    gunicorn's error log too. ``threads`` above 1 runs gthread workers."""
+    threaded = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
     return [
         sys.executable,
         "-m",
@@ -24,6 +25,7 @@ def gunicorn_command(host: str, port: int, workers: int) -> list[str]:
         f"{host}:{port}",
         "--workers",
         str(workers),
+        *threaded,
         "--logger-class",
         "webmap.web.request_log.GunicornLogger",
         "--config",
