@@ -10,12 +10,13 @@ STAMP := $(VENV)/.csmap-installed
 PORT ?= 5000
 
 .PHONY: help demo test bootstrap os-deps os-deps-browser venv db-up db-down db-status migrate \
-        demo-data serve lint typecheck pytest bench vendor vendor-check clean
+        demo-data serve lint typecheck pytest bench bench-load drill vendor vendor-check clean
 
 help:
 	@echo "make demo    set up everything and serve the demo town on http://127.0.0.1:$(PORT)"
 	@echo "make test    set up everything and run lint, types, unit, PostGIS and browser tests"
 	@echo "helpers:     db-up db-down db-status migrate demo-data serve lint typecheck bench vendor"
+	@echo "             drill (fault drill) bench-load (locust against a served demo)"
 
 # -- set-up -----------------------------------------------------------------------------------
 os-deps:
@@ -79,6 +80,16 @@ serve: migrate
 bench: migrate
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
 	$(PY) -m bench.run
+
+# The fault drill: kill -9 of workers and of the postmaster under idempotent writers, on a
+# scratch cluster; figures into bench/RESULTS.md (a short version runs in make test).
+drill: db-up
+	$(PY) -m bench.drill
+
+# Load as code: locust headless against a served demo, worker classes and counts compared.
+bench-load: db-up
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
+	$(PY) -m bench.load
 
 vendor:
 	scripts/vendor-assets.sh

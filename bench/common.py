@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
@@ -130,3 +131,14 @@ def wait_http(port: int, path: str, seconds: float, alive: Callable[[], bool]) -
             pass
         time.sleep(0.2)
     return False
+
+
+def replace_section(results: Path, begin: str, end: str, section: str) -> None:
+    """Put ``section`` (which starts with ``begin`` and ends with ``end``) into the results
+    file in place of the one there, or at its end: each tool rewrites only its own part."""
+    text = results.read_text() if results.exists() else "# Benchmark results\n"
+    if begin in text:
+        text = text[: text.index(begin)] + section + text[text.index(end) + len(end) + 1 :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    results.write_text(text)

@@ -60,13 +60,15 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     from webmap.features.sharing import link as share_link
     from webmap.features.sharing import pages as shares
     from webmap.infra import db
-    from webmap.web import errors, health, request_log, security
+    from webmap.web import errors, health, hygiene, metrics, request_log, security
 
     db.init_app(app, settings)
     request_log.init_app(app)  # first: its clock starts before, and its line ends after, all else
     errors.init_app(app)
     auth_session.init_tokens(app)  # before CSRF: see its docstring
     security.init_app(app)
+    hygiene.init_app(app)  # after the body limit and CSRF, before any view reads input
+    metrics.init_app(app)  # /metrics, and each answer counted by route pattern
     auth_session.init_app(app)
     for blueprint in (
         health.bp,

@@ -115,6 +115,15 @@ class Settings(BaseModel):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level. Logs never carry coordinates, notes or person refs."
     )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Log lines as text, or as one JSON object per line."
+    )
+    metrics_token: str | None = Field(
+        None,
+        min_length=32,
+        description="Bearer token that may read /metrics from anywhere (without it, only "
+        "requests from this machine's loopback that no proxy forwarded may).",
+    )
 
     @field_validator("service_area", mode="before")
     @classmethod

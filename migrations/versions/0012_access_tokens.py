@@ -9,7 +9,7 @@
   revokes their agency's; nobody else sees any.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-06
 """
 
@@ -20,7 +20,7 @@ from alembic import context, op
 from sqlalchemy.dialects import postgresql as pg
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -39,6 +39,8 @@ from webmap.models import USER_ROLES
 PUBLIC = {
     "static",
     "health.healthz",
+    # Prometheus metrics: loopback or a bearer token (test_metrics.py).
+    "metrics.metrics",
     "auth.login",
     "auth.second_factor",
     "auth.enrol",

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import click
 
-from webmap.cli import admin, db, demo, importing, profiles, publications, serve, tokens
+from webmap.cli import admin, backup, db, demo, importing, profiles, publications, serve, tokens
 
 
 @click.group()
 def main() -> None:
     """csmap: contextual safeguarding place-and-space mapping."""
 
+
+for command in backup.COMMANDS:
+    db.db.add_command(command)
 
 for command in (
     db.db,

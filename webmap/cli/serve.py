@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 
 import click
@@ -10,11 +11,12 @@ import click
 from webmap.cli.common import settings as _settings
 
 
-def gunicorn_command(host: str, port: int, workers: int) -> list[str]:
+def gunicorn_command(host: str, port: int, workers: int, threads: int = 1) -> list[str]:
     """The gunicorn command line `csmap serve` runs. No access log: a path can hold a signed
     link's token or forged CR/LF, so the app logs one line per request with the route
     *pattern* itself (webmap/request_log.py), and its logger class keeps paths out of
-    gunicorn's error log too."""
+    gunicorn's error log too. ``threads`` above 1 runs gthread workers."""
+    threaded = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
     return [
         sys.executable,
         "-m",
@@ -23,8 +25,11 @@ def gunicorn_command(host: str, port: int, workers: int) -> list[str]:
         f"{host}:{port}",
         "--workers",
         str(workers),
+        *threaded,
         "--logger-class",
         "webmap.web.request_log.GunicornLogger",
+        "--config",
+        "python:webmap.web.serving",
         "--error-logfile",
         "-",
         "webmap:create_app()",
@@ -37,6 +42,11 @@ def gunicorn_command(host: str, port: int, workers: int) -> list[str]:
 @click.option("--workers", default=2, show_default=True)
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the app with gunicorn (logs carry route patterns, never paths)."""
-    _settings()  # fail fast on bad configuration
+    settings = _settings()  # fail fast on bad configuration
     cmd = gunicorn_command(host, port, workers)
+    # Metrics from every worker, added up at /metrics: a fresh directory per server.
+    metrics_dir = settings.var_dir / "metrics" / str(port)
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     os.execv(sys.executable, cmd)  # noqa: S606 - replace this process with gunicorn

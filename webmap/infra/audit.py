@@ -20,6 +20,8 @@ from flask import g, has_request_context
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from webmap.infra import telemetry
+
 #: The only keys ``details`` may hold: counts, reasons, filters by name — never content.
 ALLOWED_DETAILS = frozenset(
     {
@@ -91,6 +93,7 @@ def record(
             "details": json.dumps(details, sort_keys=True),
         },
     )
+    telemetry.audit_entry_recorded(session)
 
 
 def record_refusal(session: Session, actor_key: str, route: str, status: int) -> None:

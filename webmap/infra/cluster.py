@@ -99,6 +99,24 @@ class Cluster:
         user = self._run_as()
         return ["runuser", "-u", user, "--", *args] if user else list(args)
 
+    def as_server_user(self, args: Sequence[str]) -> list[str]:
+        """``args`` as a command run as the cluster's OS user (backups, archives, restores)."""
+        return self._cmd(args)
+
+    def command(self, tool: str, *args: str) -> list[str]:
+        """The command line of one of the server's tools (pg_dump, pg_basebackup, …)."""
+        return self._cmd([str(self.bindir() / tool), *args])
+
+    def own(self, path: Path, reach: bool = True) -> None:
+        """Give ``path`` to the cluster's OS user (when running as root); with ``reach``, let
+        it walk down to ``path`` too (never for files inside the data directory, whose mode
+        PostgreSQL checks)."""
+        user = self._run_as()
+        if user and not reach:
+            shutil.chown(path, user, user)
+        elif user:
+            self._own(path)
+
     def _pg(self, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         cmd = self._cmd([str(self.bindir() / tool), *args])
         return subprocess.run(cmd, check=check, capture_output=True, text=True)

@@ -178,6 +178,16 @@ class Vehicle(_Versioned, Base):
     """A vehicle of interest. The mark is seen in full only by the owning agency."""
 
     __tablename__ = "vehicle"
+    # One live record per mark per agency (revision 0011): creating one is an upsert on it.
+    __table_args__ = (
+        Index(
+            "uq_vehicle_agency_mark",
+            "agency_id",
+            "mark_hmac",
+            unique=True,
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     agency_id: Mapped[uuid.UUID] = mapped_column(

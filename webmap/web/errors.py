@@ -7,6 +7,10 @@ names each bad field and its problem. Elsewhere an HTML page says what went wron
 words. No error response ever carries a stack trace, and a 500 is logged with the exception's
 type and the route pattern only (never the path, which can hold a signed link's token, nor
 the request body).
+
+When the database cannot be reached (stopped, restarting, recovering from a crash, every
+connection busy) the answer is a 503 with ``Retry-After``, on every route: the request did
+nothing, and trying again shortly is exactly right. Never a 500.
 """
 
 from __future__ import annotations
@@ -14,8 +18,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+import psycopg
+from flask import Flask, Response, g, jsonify, render_template, request
+from flask_login import AnonymousUserMixin, current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from webmap.infra.errors import (
@@ -29,7 +36,7 @@ from webmap.infra.errors import (
     TooMany,
 )
 from webmap.web.request_log import escape, route_pattern
-from webmap.web.responder import wants_json
+from webmap.web.responder import sign_in_required, wants_json
 
 log = logging.getLogger("webmap.web.errors")
 
@@ -44,6 +51,18 @@ STATUS: dict[type[DomainError], int] = {
     TooMany: 429,
 }
 _TITLES = {410: "No longer available", 403: "Forbidden"}
+#: Seconds a client should wait before trying again while the database is unavailable.
+RETRY_AFTER_SECONDS = 5
+#: The database is unreachable or cannot serve now (a restart, crash recovery, a dropped
+#: connection, a full pool, a statement cancelled at shutdown): worth trying again.
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
 
 
 def status_of(exc: DomainError) -> int:
@@ -75,6 +94,24 @@ def _http_code(exc: HTTPException) -> str:
     return (exc.name or "error").lower().replace(" ", "_")
 
 
+def database_unavailable() -> Response:
+    """503 with Retry-After, in JSON or as a page: the request changed nothing."""
+    message = "The database is not available just now; nothing was changed. Try again shortly."
+    # Who is signed in cannot be known without the database: answer as to anyone, so that
+    # the page and the after-request hooks do not try (and fail) to resume the session again.
+    g._login_user = AnonymousUserMixin()
+    g.database_unavailable = True  # counted by webmap.web.metrics
+    if wants_json():
+        resp = json_error(503, "database_unavailable", message)
+    else:
+        page = render_template(
+            "error.html", status=503, title="Service Unavailable", message=message
+        )
+        resp = Response(page, status=503, mimetype="text/html")
+    resp.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return resp
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError) -> tuple[str, int] | Response:
@@ -93,14 +130,32 @@ def init_app(app: Flask) -> None:
         return resp
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> tuple[str, int] | Response:
+    def _http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
+        if isinstance(exc, CSRFError) and wants_json() and not current_user.is_authenticated:
+            # No session, so no token could have been right: the answer is "sign in".
+            return sign_in_required()  # type: ignore[return-value]
         if wants_json():
-            return json_error(status, _http_code(exc), exc.description or exc.name)
-        return render_template("error.html", status=status, title=exc.name), status
+            resp = json_error(status, _http_code(exc), exc.description or exc.name)
+        else:
+            page = render_template("error.html", status=status, title=exc.name)
+            resp = Response(page, status=status, mimetype="text/html")
+        # The exception's own headers: Allow on a 405 names the methods the path takes.
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                resp.headers[name] = value
+        return resp
 
     @app.errorhandler(Exception)
     def _unhandled(exc: Exception) -> tuple[str, int] | Response:
+        if isinstance(exc, UNAVAILABLE) or getattr(exc, "connection_invalidated", False):
+            log.warning(
+                "database unavailable (%s) on %s %s",
+                type(exc).__name__,
+                escape(request.method),
+                escape(route_pattern()),
+            )
+            return database_unavailable()
         # Log the type only: exception text from the DB driver can quote parameter values.
         log.error(
             "unhandled %s on %s %s",

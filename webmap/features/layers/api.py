@@ -15,9 +15,17 @@ from webmap.infra import audit
 from webmap.infra.db import get_session, unit_of_work
 from webmap.infra.errors import Invalid, NotFound
 from webmap.web.context import get_settings
+from webmap.web.openapi import BANDWIDTH, CELL_RES, GEOJSON, MONTH, documented, query
 
 bp = Blueprint("layers", __name__)
-GEOJSON = "application/geo+json"
+#: The query every layer of the agency's own records takes (layers.queries.parse_query).
+_LAYER_QUERY = [
+    query("res", CELL_RES, "Cell resolution: 7, 8 (default) or 9."),
+    query("month", MONTH, "One month, YYYY-MM (default: the latest with records)."),
+    query("from", MONTH, "First month, YYYY-MM."),
+    query("to", MONTH, "Last month, YYYY-MM."),
+    query("category", {"type": "string"}, "Category codes, comma-separated."),
+]
 
 
 def _query(default_months: int = 1) -> layers.LayerQuery:
@@ -53,6 +61,7 @@ def _answer(
 
 
 @bp.get("/api/v1/layers/counts")
+@documented(media=GEOJSON, query=_LAYER_QUERY)
 @permission("layer", "read")
 @unit_of_work
 def counts(scope: frozenset[str]) -> Response:
@@ -64,6 +73,7 @@ def counts(scope: frozenset[str]) -> Response:
 
 
 @bp.get("/api/v1/layers/series")
+@documented(query=_LAYER_QUERY)
 @permission("layer", "read")
 @unit_of_work
 def series(scope: frozenset[str]) -> Response:
@@ -73,6 +83,7 @@ def series(scope: frozenset[str]) -> Response:
 
 
 @bp.get("/api/v1/layers/change")
+@documented(query=_LAYER_QUERY)
 @permission("layer", "read")
 @unit_of_work
 def change(scope: frozenset[str]) -> Response:
@@ -82,6 +93,7 @@ def change(scope: frozenset[str]) -> Response:
 
 
 @bp.get("/api/v1/layers/emerging")
+@documented(query=_LAYER_QUERY)
 @permission("layer", "read")
 @unit_of_work
 def emerging(scope: frozenset[str]) -> Response:
@@ -91,6 +103,7 @@ def emerging(scope: frozenset[str]) -> Response:
 
 
 @bp.get("/api/v1/layers/areas/<slug>")
+@documented(media=GEOJSON, query=_LAYER_QUERY)
 @permission("layer", "read")
 @unit_of_work
 def areas(slug: str, scope: frozenset[str]) -> Response:
@@ -103,6 +116,10 @@ def areas(slug: str, scope: frozenset[str]) -> Response:
 
 
 @bp.get("/api/v1/layers/heatmap")
+@documented(
+    media=GEOJSON,
+    query=[*_LAYER_QUERY, query("bandwidth", BANDWIDTH, "Kernel bandwidth in metres.")],
+)
 @permission("layer", "read")
 @unit_of_work
 def heatmap(scope: frozenset[str]) -> Response:
@@ -125,6 +142,7 @@ def heatmap(scope: frozenset[str]) -> Response:
 
 
 @bp.get("/api/v1/layers/top-contexts")
+@documented(query=_LAYER_QUERY)
 @permission("layer", "read")
 @unit_of_work
 def top_contexts(scope: frozenset[str]) -> Response:
@@ -138,6 +156,14 @@ def top_contexts(scope: frozenset[str]) -> Response:
 
 
 @bp.get("/tiles/<layer>/<int:z>/<int:x>/<int:y>.mvt")
+@documented(
+    media="application/vnd.mapbox-vector-tile",
+    query=_LAYER_QUERY,
+    path={
+        "layer": {"type": "string", "enum": ["counts"]},
+        "z": {"type": "integer", "minimum": 0, "maximum": 20},
+    },
+)
 @permission("layer", "read")
 @unit_of_work
 def tile(layer: str, z: int, x: int, y: int, scope: frozenset[str]) -> Response:
@@ -156,6 +182,7 @@ def tile(layer: str, z: int, x: int, y: int, scope: frozenset[str]) -> Response:
 
 
 @bp.get("/tiles/<layer>.json")
+@documented(query=_LAYER_QUERY[1:], path={"layer": {"type": "string", "enum": ["counts"]}})
 @permission("layer", "read")
 @unit_of_work
 def tile_json(layer: str, scope: frozenset[str]) -> Response:

@@ -40,12 +40,29 @@ from webmap.infra.errors import Invalid, PreconditionRequired
 from webmap.infra.validation import validated
 from webmap.web.context import get_settings
 from webmap.web.idempotency import create_once
-from webmap.web.openapi import documented
+from webmap.web.openapi import DATE, GEOJSON, documented, query
 
 bp = Blueprint("records", __name__, url_prefix="/api/v1")
-GEOJSON = "application/geo+json"
 M = TypeVar("M", bound=BaseModel)
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
+_FILTERS = [
+    query("bbox", {"type": "string"}, "min_lon,min_lat,max_lon,max_lat"),
+    query("from", DATE, "Occurred on or after, YYYY-MM-DD."),
+    query("to", DATE, "Occurred on or before, YYYY-MM-DD."),
+    query("category", {"type": "string"}, "One category's code."),
+    query("page", {"type": "integer", "minimum": 1, "maximum": 100_000}, "From 1."),
+    query("per_page", {"type": "integer", "minimum": 1, "maximum": records.MAX_PER_PAGE}, ""),
+]
+_REPAIR = [
+    query(
+        "repair",
+        {"type": "string"},
+        "1, true or yes: repair a self-intersecting area instead of refusing it (anything "
+        "else: refuse it).",
+    )
+]
+_FEATURE = {"$ref": "#/components/schemas/Feature"}
+_COLLECTION = {"$ref": "#/components/schemas/FeatureCollection"}
 
 
 def json_object() -> dict[str, Any]:
@@ -129,6 +146,7 @@ def vocabulary(scope: frozenset[str]) -> Response:
 
 
 @bp.get("/observations")
+@documented(response=("200", _COLLECTION), query=_FILTERS)
 @permission("observation", "read")
 @unit_of_work
 def observations(scope: frozenset[str]) -> Response:
@@ -137,6 +155,7 @@ def observations(scope: frozenset[str]) -> Response:
 
 
 @bp.get("/sightings")
+@documented(response=("200", _COLLECTION), query=_FILTERS)
 @permission("observation", "read")
 @unit_of_work
 def sightings(scope: frozenset[str]) -> Response:
@@ -161,7 +180,7 @@ def _create_observation(data: ObservationIn | SightingIn) -> Response:
 
 
 @bp.post("/observations")
-@documented(body=ObservationIn, too_many=True)
+@documented(body=ObservationIn, response=("201", _FEATURE), too_many=True)
 @permission("observation", "create")
 @unit_of_work
 def observation_create(scope: frozenset[str]) -> Response:
@@ -178,6 +197,7 @@ def sighting_create(scope: frozenset[str]) -> Response:
 
 
 @bp.get("/observations/<observation_id>")
+@documented(response=("200", _FEATURE), media=GEOJSON)
 @permission("observation", "read")
 @unit_of_work
 def observation(observation_id: str, scope: frozenset[str]) -> Response:
@@ -187,7 +207,7 @@ def observation(observation_id: str, scope: frozenset[str]) -> Response:
 
 
 @bp.patch("/observations/<observation_id>")
-@documented(body=ObservationPatch)
+@documented(body=ObservationPatch, response=("200", _FEATURE), media=GEOJSON)
 @permission("observation", "update")
 @unit_of_work
 def observation_update(observation_id: str, scope: frozenset[str]) -> Response:
@@ -213,7 +233,7 @@ def _changed(
 
 
 @bp.post("/observations/<observation_id>/redact")
-@documented(body=RedactIn)
+@documented(body=RedactIn, response=("200", _FEATURE), media=GEOJSON, errors=(409, 428))
 @permission("observation", "moderate")
 @unit_of_work
 def observation_redact(observation_id: str, scope: frozenset[str]) -> Response:
@@ -270,6 +290,7 @@ def observation_delete(observation_id: str, scope: frozenset[str]) -> Response:
 
 
 @bp.get("/contexts")
+@documented(media=GEOJSON)
 @permission("context", "read")
 @unit_of_work
 def contexts(scope: frozenset[str]) -> Response:
@@ -277,7 +298,7 @@ def contexts(scope: frozenset[str]) -> Response:
 
 
 @bp.post("/contexts")
-@documented(body=ContextIn)
+@documented(body=ContextIn, response=("201", _FEATURE), query=_REPAIR)
 @permission("context", "create")
 @unit_of_work
 def context_create(scope: frozenset[str]) -> Response:
@@ -292,6 +313,7 @@ def context_create(scope: frozenset[str]) -> Response:
 
 
 @bp.get("/contexts/<context_id>")
+@documented(response=("200", _FEATURE), media=GEOJSON)
 @permission("context", "read")
 @unit_of_work
 def context(context_id: str, scope: frozenset[str]) -> Response:
@@ -299,7 +321,7 @@ def context(context_id: str, scope: frozenset[str]) -> Response:
 
 
 @bp.patch("/contexts/<context_id>")
-@documented(body=ContextPatch)
+@documented(body=ContextPatch, response=("200", _FEATURE), media=GEOJSON, query=_REPAIR)
 @permission("context", "update")
 @unit_of_work
 def context_update(context_id: str, scope: frozenset[str]) -> Response:

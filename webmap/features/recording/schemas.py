@@ -11,7 +11,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from spatial.vocabulary import CONTEXT_KINDS, CONTEXT_STATUSES
 
@@ -35,6 +35,14 @@ Grade = Literal["A", "B", "C", "D", "E"]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("occurred_at", "last_confirmed", mode="before", check_fields=False)
+    @classmethod
+    def _iso_text(cls, v: Any) -> Any:
+        # JSON has no dates: one is ISO 8601 text, never a number read as a Unix time.
+        if v is not None and not isinstance(v, str):
+            raise ValueError("must be ISO 8601 text, e.g. 2026-11-20T18:30:00Z or 2026-11-20")
+        return v
 
 
 def _check_time(value: datetime) -> datetime:
@@ -96,15 +104,29 @@ class ObservationPatch(ObservationFields):
     """Changes to an observation: only the fields sent are changed."""
 
 
-ContextKind = Annotated[str, Field(description="One of: " + ", ".join(CONTEXT_KINDS))]
-ContextStatus = Annotated[str, Field(description="One of: " + ", ".join(CONTEXT_STATUSES))]
+# Checked by the validators below (with a message naming the choices); the enums are for the
+# OpenAPI document.
+ContextKind = Annotated[
+    str,
+    Field(
+        description="One of: " + ", ".join(CONTEXT_KINDS),
+        json_schema_extra={"enum": list(CONTEXT_KINDS)},
+    ),
+]
+ContextStatus = Annotated[
+    str,
+    Field(
+        description="One of: " + ", ".join(CONTEXT_STATUSES),
+        json_schema_extra={"enum": list(CONTEXT_STATUSES)},
+    ),
+]
 
 
 class ContextFields(_Strict):
     kind: ContextKind | None = None
     name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     geometry: GeoJSONGeometry | None = None
-    public_place: bool | None = None
+    public_place: StrictBool | None = None
     features: Annotated[list[str], Field(max_length=30)] | None = None
     status: ContextStatus | None = None
     last_confirmed: date | None = None
@@ -139,7 +161,7 @@ class ContextIn(ContextFields):
     kind: ContextKind
     name: Annotated[str, Field(min_length=1, max_length=200)]
     geometry: GeoJSONGeometry
-    public_place: bool = False
+    public_place: StrictBool = False
     features: Annotated[list[str], Field(max_length=30)] = []
     status: ContextStatus = "referred"
 

@@ -76,13 +76,22 @@ def _own_by_mark(session: Session, digest: bytes) -> uuid.UUID | None:
     return found
 
 
-def _insert_vehicle(session: Session, user: Actor, data: VehicleIn, digest: bytes) -> uuid.UUID:
-    vehicle_id: uuid.UUID = session.execute(
-        text(
-            "INSERT INTO vehicle (agency_id, registration_mark, registration_normalised,"
-            " mark_hmac, make, model, colour) VALUES (:a, :mark, :norm, :h, :make, :model,"
-            " :colour) RETURNING id"
-        ),
+_UPSERT = text(
+    "INSERT INTO vehicle (agency_id, registration_mark, registration_normalised, mark_hmac,"
+    " make, model, colour) VALUES (:a, :mark, :norm, :h, :make, :model, :colour)"
+    " ON CONFLICT (agency_id, mark_hmac) WHERE deleted_at IS NULL DO NOTHING RETURNING id"
+)
+
+
+def _upsert_vehicle(session: Session, user: Actor, data: VehicleIn, digest: bytes) -> uuid.UUID:
+    """This agency's live record of the mark: inserted, or the one already there.
+
+    One statement decides, on the unique index of revision 0011: a concurrent create of the
+    same mark waits for the other transaction and then inserts nothing, so twenty at once make
+    one row (reading first and inserting after made two). Only the create that inserted writes
+    the version and the audit entry."""
+    vehicle_id: uuid.UUID | None = session.execute(
+        _UPSERT,
         {
             "a": user.agency_id,
             "mark": display_mark(data.registration_mark),
@@ -92,7 +101,11 @@ def _insert_vehicle(session: Session, user: Actor, data: VehicleIn, digest: byte
             "model": data.model,
             "colour": data.colour,
         },
-    ).scalar_one()
+    ).scalar_one_or_none()
+    if vehicle_id is None:  # already there (committed before this statement, or just now)
+        found = _own_by_mark(session, digest)
+        assert found is not None, "a conflicting live vehicle must be visible once committed"
+        return found
     fields = ["registration_mark", "make", "model", "colour"]
     add_version(session, user, "vehicle", vehicle_id, 1, "created", fields)
     audit.record(
@@ -108,8 +121,7 @@ def _insert_vehicle(session: Session, user: Actor, data: VehicleIn, digest: byte
 def create_vehicle(session: Session, user: Actor, hmac_key: str, data: VehicleIn) -> uuid.UUID:
     """Insert the vehicle, or reuse this agency's record of the same mark. No match runs here:
     creating a vehicle says nothing about other agencies' records."""
-    digest = mark_hmac(data.registration_mark, hmac_key)
-    return _own_by_mark(session, digest) or _insert_vehicle(session, user, data, digest)
+    return _upsert_vehicle(session, user, data, mark_hmac(data.registration_mark, hmac_key))
 
 
 # -- sightings and the match ----------------------------------------------------------------
@@ -193,7 +205,7 @@ def save_sighting(
     check_match_limit(session, user, settings, vehicle_id)
     if vehicle_id is None:
         assert inline is not None  # a mark new to the agency came inline
-        vehicle_id = _insert_vehicle(session, user, inline, digest)
+        vehicle_id = _upsert_vehicle(session, user, inline, digest)
     observation_id = create_observation(
         session, user, settings, data.model_copy(update={"vehicle_id": str(vehicle_id)})
     )

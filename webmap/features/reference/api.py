@@ -16,11 +16,10 @@ from webmap.infra.db import get_session, unit_of_work
 from webmap.infra.errors import Invalid, NotFound
 from webmap.infra.values import parse_bbox
 from webmap.web.context import get_settings
-from webmap.web.openapi import build
+from webmap.web.openapi import GEOJSON, MONTH, build, documented, query
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-GEOJSON = "application/geo+json"
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -29,6 +28,7 @@ def _geojson(body: str) -> Response:
 
 
 @bp.get("/basemap")
+@documented(media=GEOJSON)
 @permission("reference", "read")
 @unit_of_work
 def basemap(scope: frozenset[str]) -> Response:
@@ -45,6 +45,7 @@ def openapi(scope: frozenset[str]) -> Response:
 
 
 @bp.get("/docs")
+@documented(media="text/html")
 @permission("reference", "read")
 @unit_of_work
 def docs(scope: frozenset[str]) -> str:
@@ -62,6 +63,7 @@ def boundary_sets(scope: frozenset[str]) -> Response:
 
 
 @bp.get("/boundary-sets/<slug>/areas")
+@documented(media=GEOJSON)
 @permission("reference", "read")
 @unit_of_work
 def boundary_set_areas(slug: str, scope: frozenset[str]) -> Response:
@@ -77,6 +79,15 @@ _POLICE_PARAMS = frozenset({"month", "bbox", "limit", "offset"})
 
 
 @bp.get("/reference/police-uk")
+@documented(
+    media=GEOJSON,
+    query=[
+        query("month", MONTH, "One month only, YYYY-MM."),
+        query("bbox", {"type": "string"}, "west,south,east,north in WGS84 degrees."),
+        query("limit", {"type": "integer", "minimum": 1, "maximum": 10_000}, "Page size."),
+        query("offset", {"type": "integer", "minimum": 0}, "Features to skip."),
+    ],
+)
 @permission("reference", "read")
 @unit_of_work
 def police_uk(scope: frozenset[str]) -> Response:
@@ -127,6 +138,12 @@ def _page_link(rel: str, offset: int, limit: int) -> dict[str, str]:
 
 
 @bp.get("/areas")
+@documented(
+    query=[
+        query("lon", {"type": "number", "minimum": -180, "maximum": 180}, "Longitude.", True),
+        query("lat", {"type": "number", "minimum": -90, "maximum": 90}, "Latitude.", True),
+    ]
+)
 @permission("reference", "read")
 @unit_of_work
 def areas_at(scope: frozenset[str]) -> Response:
@@ -156,6 +173,22 @@ def areas_at(scope: frozenset[str]) -> Response:
 
 
 @bp.post("/boundary-sets")
+@documented(
+    response=("201", {"type": "object"}),
+    errors=(413,),
+    form={
+        "type": "object",
+        "required": ["file", "name", "kind"],
+        "properties": {
+            "file": {"type": "string", "format": "binary"},
+            "name": {"type": "string", "maxLength": 200},
+            "kind": {"type": "string"},
+            "code_field": {"type": "string"},
+            "name_field": {"type": "string"},
+            "crs": {"type": "string", "description": "e.g. EPSG:27700 when the file has none"},
+        },
+    },
+)
 @permission("boundary_set", "manage")
 @unit_of_work
 def boundary_set_upload(scope: frozenset[str]) -> tuple[Response, int]:
@@ -181,6 +214,12 @@ def boundary_set_generations(slug: str, scope: frozenset[str]) -> Response:
 
 
 @bp.get("/boundary-sets/<slug>/compare")
+@documented(
+    query=[
+        query("from", {"type": "integer", "minimum": 1}, "The older generation.", True),
+        query("to", {"type": "integer", "minimum": 1}, "The newer generation.", True),
+    ]
+)
 @permission("reference", "read")
 @unit_of_work
 def boundary_set_compare(slug: str, scope: frozenset[str]) -> Response:
@@ -190,6 +229,10 @@ def boundary_set_compare(slug: str, scope: frozenset[str]) -> Response:
 
 
 @bp.get("/boundary-sets/<slug>/areas/<code>")
+@documented(
+    media=GEOJSON,
+    query=[query("generation", {"type": "integer", "minimum": 1}, "An older generation.")],
+)
 @permission("reference", "read")
 @unit_of_work
 def boundary_area(slug: str, code: str, scope: frozenset[str]) -> Response:

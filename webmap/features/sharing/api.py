@@ -6,9 +6,10 @@ views only authorise, audit and answer.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from webmap.access.policy import permission
 from webmap.access.session import actor
@@ -22,11 +23,31 @@ from webmap.infra.db import get_session, side_sessions, unit_of_work
 from webmap.infra.errors import Invalid, NotFound
 from webmap.infra.validation import validated
 from webmap.web.context import get_settings
-from webmap.web.openapi import documented
+from webmap.web.openapi import BANDWIDTH, GEOJSON, documented, query
 from webmap.web.responder import attachment
 
 bp = Blueprint("shares_api", __name__, url_prefix="/api/v1")
-GEOJSON = "application/geo+json"
+_PERIOD = query(
+    "period",
+    {"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2]|Q[1-4])$"},
+    "A published period (YYYY-MM, or YYYY-Qn for tier C); default the latest.",
+)
+_GONE = (410,)
+
+
+class DecisionIn(BaseModel):
+    """Approve or reject a tier C share; a rejection says why."""
+
+    model_config = ConfigDict(extra="forbid")
+    approve: StrictBool
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
+class RevokeIn(BaseModel):
+    """Why the share is revoked (kept with it, and in the audit trail)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: Annotated[str, Field(max_length=2000)] = ""
 
 
 @bp.get("/shares")
@@ -37,7 +58,7 @@ def list_shares(scope: frozenset[str]) -> Response:
 
 
 @bp.post("/shares")
-@documented(body=sharing.ShareIn)
+@documented(body=sharing.ShareIn, response=("201", {"type": "object"}))
 @permission("share", "create")
 @unit_of_work
 def create(scope: frozenset[str]) -> tuple[Response, int]:
@@ -48,6 +69,7 @@ def create(scope: frozenset[str]) -> tuple[Response, int]:
 
 
 @bp.get("/shares/<share_id>")
+@documented(errors=_GONE)
 @permission("share", "read")
 @unit_of_work
 def terms(scope: frozenset[str], share_id: str) -> Response:
@@ -57,30 +79,30 @@ def terms(scope: frozenset[str], share_id: str) -> Response:
 
 
 @bp.post("/shares/<share_id>/decision")
+@documented(body=DecisionIn, response=("200", {"type": "object"}), errors=(409, 410))
 @permission("share", "approve")
 @unit_of_work
 def decision(scope: frozenset[str], share_id: str) -> Response:
     session = get_session()
     share = sharing_views.own_share(session, share_id, actor())
-    data = json_object()
-    approve = data.get("approve")
-    if not isinstance(approve, bool):
-        raise Invalid("approve: must be true or false", {"approve": "required"})
-    sharing.decide(session, actor(), share, approve, str(data.get("note") or ""))
+    data = validated(DecisionIn, json_object())
+    sharing.decide(session, actor(), share, data.approve, data.note)
     return jsonify(sharing_views.summary(session, share, actor()))
 
 
 @bp.post("/shares/<share_id>/revoke")
+@documented(body=RevokeIn, response=("200", {"type": "object"}), errors=(409, 410))
 @permission("share", "revoke")
 @unit_of_work
 def revoke(scope: frozenset[str], share_id: str) -> Response:
     session = get_session()
     share = sharing_views.own_share(session, share_id, actor())
-    sharing.revoke(session, share, actor(), str(json_object().get("reason") or ""))
+    sharing.revoke(session, share, actor(), validated(RevokeIn, json_object()).reason)
     return jsonify(sharing_views.summary(session, share, actor()))
 
 
 @bp.get("/shares/<share_id>/link")
+@documented(errors=(409, 410))
 @permission("share", "approve")
 @unit_of_work
 def link(scope: frozenset[str], share_id: str) -> Response:
@@ -103,6 +125,7 @@ def _read(share_id: str, action: str | None, fmt: str | None = None) -> Any:
 
 
 @bp.get("/shares/<share_id>/layer")
+@documented(media=GEOJSON, errors=_GONE)
 @permission("shared_layer", "read")
 @unit_of_work
 def layer(scope: frozenset[str], share_id: str) -> Response:
@@ -112,6 +135,7 @@ def layer(scope: frozenset[str], share_id: str) -> Response:
 
 
 @bp.get("/shares/<share_id>/areas/<slug>")
+@documented(media=GEOJSON, errors=_GONE)
 @permission("shared_layer", "read")
 @unit_of_work
 def areas(scope: frozenset[str], share_id: str, slug: str) -> Response:
@@ -122,6 +146,11 @@ def areas(scope: frozenset[str], share_id: str, slug: str) -> Response:
 
 
 @bp.get("/shares/<share_id>/heatmap")
+@documented(
+    media=GEOJSON,
+    query=[_PERIOD, query("bandwidth", BANDWIDTH, "Kernel bandwidth in metres.")],
+    errors=_GONE,
+)
 @permission("shared_layer", "read")
 @unit_of_work
 def heatmap(scope: frozenset[str], share_id: str) -> Response:
@@ -146,6 +175,11 @@ def heatmap(scope: frozenset[str], share_id: str) -> Response:
 
 
 @bp.get("/shares/<share_id>/export.<fmt>")
+@documented(
+    media=", ".join(t.split(";")[0] for t in exports.EXPORT_TYPES.values()),
+    path={"fmt": {"type": "string", "enum": list(exports.EXPORT_TYPES)}},
+    errors=_GONE,
+)
 @permission("shared_layer", "export")
 @unit_of_work
 def export(scope: frozenset[str], share_id: str, fmt: str) -> Response:
@@ -155,6 +189,7 @@ def export(scope: frozenset[str], share_id: str, fmt: str) -> Response:
 
 
 @bp.get("/shares/<share_id>/tiles.json")
+@documented(query=[_PERIOD], errors=_GONE)
 @permission("shared_layer", "read")
 @unit_of_work
 def tile_json(scope: frozenset[str], share_id: str) -> Response:
@@ -191,6 +226,12 @@ def tile_json(scope: frozenset[str], share_id: str) -> Response:
 
 
 @bp.get("/shares/<share_id>/tiles/<int:z>/<int:x>/<int:y>.mvt")
+@documented(
+    media="application/vnd.mapbox-vector-tile",
+    query=[_PERIOD],
+    path={"z": {"type": "integer", "minimum": 0, "maximum": 20}},
+    errors=_GONE,
+)
 @permission("shared_layer", "read")
 @unit_of_work
 def tile(scope: frozenset[str], share_id: str, z: int, x: int, y: int) -> Response:
