@@ -1,6 +1,6 @@
 """The MACE panel page: where harm concentrates, month by month, and what changed.
 
-Both pages are HTML shells. Their script (``static/js/panel.js``) reads the trend layers
+Both pages are HTML shells. Their script (``static/js/pages/panel.js``) reads the trend layers
 through the JSON API under ``/api/v1/layers`` — so every read is checked and audited in one
 place — and draws them on the light base map. ``/panel/print`` is the same data laid out for
 the meeting pack (A4 landscape), without the controls.

@@ -1,10 +1,11 @@
 """Recording pages: put on the map what was seen, where and when; list and open records.
 
-These are HTML shells only. The pages' scripts (``static/js/record.js`` and
-``static/js/records.js``) read and write the records through the JSON API under ``/api/v1``,
-so every rule (validation, versions, audit of what is read) is enforced in one place. The
-detail page only checks first that the record exists and is within the user's scope (no
-content is read, so nothing is audited): otherwise it is a 404, exactly like the API's.
+These are HTML shells only. The pages' scripts (``static/js/pages/record.js``,
+``records.js``, ``record-detail.js`` and ``vehicle.js``) read and write the records through
+the JSON API under ``/api/v1``, so every rule (validation, versions, audit of what is read)
+is enforced in one place. The detail page only checks first that the record exists and is
+within the user's scope (no content is read, so nothing is audited): otherwise it is a 404,
+exactly like the API's.
 """
 
 from __future__ import annotations
