@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the OS packages csmap needs, only when they are missing.
 #   PostgreSQL server + PostGIS and Pango + fonts (always: the app renders briefing-pack PDFs
-#   with WeasyPrint); Chromium and fonts (with --browser, for the tests).
+#   with WeasyPrint); Chromium, fonts and Node.js (with --browser, for the tests: Node runs the
+#   front end's unit tests with its built-in test runner).
 # On Debian/Ubuntu as root this uses apt-get; anywhere else it stops and names the packages.
 set -euo pipefail
 
@@ -12,6 +13,7 @@ have_postgres() { compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; }
 pg_version() { ls /usr/lib/postgresql | sort -V | tail -1; }
 have_postgis() { [[ -f "/usr/share/postgresql/$(pg_version)/extension/postgis.control" ]]; }
 have_browser() { command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi dejavu; }
+have_node() { command -v node >/dev/null; }
 # grep without -q: reading all of ldconfig's output avoids a SIGPIPE failing the pipefail.
 have_pango() {
   ldconfig -p 2>/dev/null | grep -F libpangoft2-1.0.so.0 >/dev/null &&
@@ -24,6 +26,7 @@ if have_postgres && ! have_postgis; then missing+=("postgresql-$(pg_version)-pos
 if ! have_postgres; then missing+=("postgresql-<version>-postgis-3"); fi
 have_pango || missing+=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
 if (( want_browser )) && ! have_browser; then missing+=(chromium fonts-dejavu-core); fi
+if (( want_browser )) && ! have_node; then missing+=(nodejs); fi
 
 (( ${#missing[@]} == 0 )) && exit 0
 
@@ -51,4 +54,5 @@ fi
 have_postgis || apt_get install "postgresql-$(pg_version)-postgis-3"
 have_pango || apt_get install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fontconfig
 if (( want_browser )) && ! have_browser; then apt_get install chromium fonts-dejavu-core fontconfig; fi
+if (( want_browser )) && ! have_node; then apt_get install nodejs; fi
 echo "OS packages ready."
