@@ -3,9 +3,10 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 
-import { watchList } from '../../static/js/panel/changes.js';
-import { contains } from '../../static/js/panel/data.js';
-import { readingOrder, tileResolution } from '../../static/js/panel/mapview.js';
+import { contains } from '../../static/js/lib/geo.js';
+import { groupByArea, thenText, watchList } from '../../static/js/panel/changes.js';
+import { tileResolution } from '../../static/js/panel/mapview.js';
+import { nameCells, readingOrder } from '../../static/js/panel/places.js';
 
 test('shapes are read top row first, west to east', () => {
   const at = { a: [1.20, 54.60], b: [1.10, 54.60], c: [1.15, 54.62], d: [1.30, 54.599] };
@@ -34,4 +35,47 @@ test('the watch list: flagged cells first by class, then hot spots that stopped'
   const rows = watchList(now, then);
   assert.deepEqual(rows.map((r) => [r.cell, r.key]),
     [['e', 'new'], ['b', 'new'], ['a', 'consecutive'], ['d', 'dropped'], ['g', 'dropped']]);
+});
+
+const square = (x, y, size, name, code) => ({
+  type: 'Feature',
+  properties: { name, code },
+  geometry: { type: 'Polygon', coordinates: [[[x, y], [x + size, y], [x + size, y + size], [x, y + size], [x, y]]] },
+});
+
+test('cells are named by area, numbered in reading order, with where they lie', () => {
+  const areas = [square(1.0, 54.5, 0.1, 'Ferry Hill', 'W01'), square(1.1, 54.5, 0.1, 'Kingsley', 'W02')];
+  const centres = { a: [1.01, 54.59], b: [1.09, 54.59], c: [1.05, 54.55], d: [1.15, 54.55], e: [2, 2] };
+  const names = nameCells(centres, areas, 'Outside the wards');
+  assert.equal(names.a.name, 'Cell 1, Ferry Hill (north-west)');
+  assert.equal(names.b.name, 'Cell 2, Ferry Hill (north-east)');
+  assert.equal(names.c.name, 'Cell 3, Ferry Hill (centre)');
+  assert.equal(names.c.short, 'Cell 3 (centre)');
+  assert.equal(names.d.name, 'Cell 1, Kingsley (centre)');
+  assert.equal(names.e.name, 'Cell 1, Outside the wards');
+  assert.equal(names.e.areaKey, '');
+  // Every cell's name is its own.
+  const all = Object.values(names).map((n) => n.name);
+  assert.equal(new Set(all).size, all.length);
+});
+
+test('"What changed" is grouped by area, each cell once, numbered as shown', () => {
+  const names = { a: { area: 'Ferry Hill', areaKey: 'W01' }, b: { area: 'Kingsley', areaKey: 'W02' },
+    c: { area: 'Ferry Hill', areaKey: 'W01' } };
+  const rows = [{ cell: 'a', key: 'new' }, { cell: 'b', key: 'new' }, { cell: 'c', key: 'dropped' },
+    { cell: 'x', key: 'dropped' }];
+  const groups = groupByArea(rows, names, 'Elsewhere');
+  assert.deepEqual(groups.map((g) => [g.area, g.rows.map((r) => r.cell)]),
+    [['Ferry Hill', ['a', 'c']], ['Kingsley', ['b']], ['Elsewhere', ['x']]]);
+  assert.deepEqual(groups.flatMap((g) => g.rows.map((r) => r.number)), [1, 2, 3, 4]);
+  const cells = groups.flatMap((g) => g.rows.map((r) => r.cell));
+  assert.equal(new Set(cells).size, cells.length);
+});
+
+test('what a cell was at the last meeting, in words', () => {
+  assert.equal(thenText({ key: 'dropped', was: 'new' }, null), 'was New');
+  assert.equal(thenText({ key: 'new' }, null), 'not flagged at the last meeting');
+  assert.equal(thenText({ key: 'new' }, 'new'), 'the same at the last meeting');
+  assert.equal(thenText({ key: 'intensifying' }, 'consecutive'),
+    'was Recent run (consecutive) at the last meeting');
 });

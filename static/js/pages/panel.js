@@ -14,14 +14,16 @@ import { loadBasemap } from '../lib/basemap.js';
 import { $, fillSelect, withQuery } from '../lib/dom.js';
 import { plural } from '../lib/format.js';
 import { precisionCaption } from '../lib/legend.js';
-import { addMonths, monthName } from '../lib/months.js';
+import { addMonths, isInProgress, monthLabel, monthName } from '../lib/months.js';
 import { StatusLine } from '../lib/status.js';
 import { renderChanges } from '../panel/changes.js';
 import { TREND, colours, readConfig, trendKey } from '../panel/config.js';
-import { contains, createData } from '../panel/data.js';
+import { createData } from '../panel/data.js';
 import { chooseLayer, wireLayers } from '../panel/layers.js';
 import { renderLegend } from '../panel/legend.js';
 import { createMapView } from '../panel/mapview.js';
+import { markCells } from '../panel/marks.js';
+import { nameCells } from '../panel/places.js';
 import { startShared } from '../panel/shared.js';
 import { createSlider } from '../panel/slider.js';
 import { renderSelected } from '../panel/sparkline.js';
@@ -39,18 +41,26 @@ function createPanel(L) {
       months: [], idx: 0, layer: 'counts', category: '', period: 'month', set: '', sets: [],
       meeting: '', categories: [], series: {}, breaks: [], precision: '', trends: {},
       trendsMeeting: {}, trendsRange: null, change: null, areas: null, selected: null,
-      contexts: null,
+      contexts: null, range: null,
     },
-    cellNames: {}, // cell -> the name of the area of the first boundary set holding its centre
+    cellNames: {}, // cell -> its name (panel/places.js), by the first boundary set's areas
+    base: null,
   };
   const { state } = P;
   let token = 0; // guards against a slow answer overwriting a newer one
 
   P.month = () => state.months[state.idx];
   P.latest = () => state.months[state.months.length - 1];
-  P.monthText = () => monthName(P.month());
+  /** The last month shown that has ended: what trends and "What changed" are about. */
+  P.complete = () => {
+    const done = state.months.filter((m) => !isInProgress(m, cfg.current));
+    return done.length ? done[done.length - 1] : state.months[0];
+  };
+  /** The month shown, marked "in progress — incomplete" while it has not ended. */
+  P.monthText = () => monthLabel(P.month(), cfg.current);
   P.countAt = (cell) => (state.series[cell] ? state.series[cell][state.idx] : 0);
-  P.meetingMonths = () => state.months.slice(0, -1).reverse();
+  /** Meetings fall in the complete months before the last one. */
+  P.meetingMonths = () => state.months.filter((m) => m < P.complete()).reverse();
   P.categoryLabel = () => {
     const c = state.categories.find((x) => x.code === state.category);
     return state.category ? (c ? c.label : state.category) : 'All categories';
@@ -65,16 +75,23 @@ function createPanel(L) {
 
   // -- names and descriptions of shapes
 
-  P.placeOf = (cell) => {
+  /** What the cells no area holds are called. */
+  P.outside = () => {
+    const set = state.sets.find((s) => s.slug === state.set);
+    return set ? `Outside the ${set.name}` : 'Elsewhere';
+  };
+  /** A cell's name ({name, short, area}); by its position until the areas are known. */
+  P.cellName = (cell) => {
     if (P.cellNames[cell]) {
-      return `in ${P.cellNames[cell]}`;
+      return P.cellNames[cell];
     }
     const c = P.view.centreOf(cell);
-    return c ? `near ${c[1].toFixed(3)}° N, ${Math.abs(c[0]).toFixed(3)}${c[0] >= 0 ? '° E' : '° W'}`
-      : `near cell ${cell}`;
+    const where = c ? `at ${c[1].toFixed(3)}° N, ${Math.abs(c[0]).toFixed(3)}${c[0] >= 0 ? '° E' : '° W'}`
+      : `${cell}`;
+    return { name: `Cell ${where}`, short: `Cell ${where}`, area: P.outside(), areaKey: '' };
   };
   P.shapeName = (kind, key) => (kind === 'area'
-    ? (state.areas && state.areas.names[key]) || key : `Cell ${P.placeOf(key)}`);
+    ? (state.areas && state.areas.names[key]) || key : P.cellName(key).name);
   P.describe = (kind, key) => {
     const name = P.shapeName(kind, key);
     if (kind === 'area') {
@@ -95,7 +112,7 @@ function createPanel(L) {
   };
   P.tileTipText = (props) => {
     const cell = String(props.cell);
-    const where = state.series[cell] ? `Cell ${P.placeOf(cell)}` : 'This cell';
+    const where = state.series[cell] ? P.cellName(cell).name : 'This cell';
     return `${where}: ${plural(Number(props.n) || 0, 'record')} in ${P.monthText()}`;
   };
 
@@ -107,6 +124,8 @@ function createPanel(L) {
   P.slider = cfg.mode === 'panel' ? createSlider(P) : null;
   P.renderLegend = () => renderLegend(P);
   P.renderChanges = () => renderChanges(P);
+  // The meeting pack numbers the cells of "What changed" on its map; the panel does not.
+  P.view.markCells = cfg.mode === 'print' ? (rows) => markCells(P, rows) : () => {};
   P.view.map.on('zoomend', () => {
     if (state.layer === 'tiles') {
       P.renderLegend();
@@ -208,22 +227,38 @@ function createPanel(L) {
   return P;
 }
 
-/** Names for cells: the area of the first boundary set their centre falls in. */
-function nameCells(P, fc) {
-  const areas = (fc.features || []).filter((f) => f.geometry);
-  Object.keys(P.view.cellsByKey).forEach((cell) => {
-    const c = P.view.centreOf(cell);
-    const area = areas.find((a) => contains(a.geometry, c[0], c[1]));
-    if (area) {
-      P.cellNames[cell] = area.properties.name || area.properties.code;
-    }
-  });
+/** Names for cells, by the areas of the first boundary set (panel/places.js). */
+function nameAllCells(P, fc) {
+  const centres = {};
+  Object.keys(P.view.cellsByKey).forEach((cell) => { centres[cell] = P.view.centreOf(cell); });
+  P.cellNames = nameCells(centres, fc.features || [], P.outside());
+}
+
+/**
+ * The months to show. The panel: the twelve complete months and the month in progress (the
+ * server's calendar says which). The meeting pack: twelve months to the month asked for, or
+ * to the last complete month.
+ */
+function seriesRange(cfg) {
+  if (!cfg.current) {
+    return { from: '', to: cfg.mode === 'print' ? cfg.asked.month : '' };
+  }
+  const lastComplete = addMonths(cfg.current, -1);
+  if (cfg.mode === 'print') {
+    const to = cfg.asked.month && cfg.asked.month <= cfg.current ? cfg.asked.month : lastComplete;
+    return { from: addMonths(to, -11), to };
+  }
+  return { from: addMonths(cfg.current, -12), to: cfg.current };
 }
 
 function start(P) {
   const { state, cfg } = P;
   state.category = cfg.asked.category;
-  const basemap = loadBasemap(P.view.map, cfg.urls.basemap).catch((err) => {
+  state.range = seriesRange(cfg);
+  const basemap = loadBasemap(P.view.map, cfg.urls.basemap).then((base) => {
+    P.base = base;
+    return base;
+  }).catch((err) => {
     P.fail(new ApiError((err && err.message) || 'The base map could not be loaded.', 'basemap'));
     return null;
   });
@@ -251,16 +286,18 @@ function start(P) {
     }
   });
 
-  return reference.then(() => P.data.loadSeries(cfg.mode === 'print' ? cfg.asked.month : ''))
+  return reference.then(() => P.data.loadSeries())
     .then(() => {
       if (!state.months.length) {
         throw new ApiError('There are no months to show yet.', 'no_months');
       }
       const latest = P.latest();
+      const complete = P.complete();
+      // The panel opens on the last complete month, not on the month in progress.
       const askedIdx = cfg.mode === 'panel' && cfg.asked.month ? state.months.indexOf(cfg.asked.month) : -1;
-      state.idx = askedIdx >= 0 ? askedIdx : state.months.length - 1;
+      state.idx = askedIdx >= 0 ? askedIdx : state.months.indexOf(complete);
       const m = cfg.asked.meeting;
-      state.meeting = m && m < latest && m >= state.months[0] ? m : addMonths(latest, -1);
+      state.meeting = m && m < complete && m >= state.months[0] ? m : addMonths(complete, -1);
       const meetingText = $('pnl-meeting-text');
       if (meetingText) {
         meetingText.textContent = `Last meeting: ${monthName(state.meeting)}. Trends now are compared `
@@ -290,7 +327,7 @@ function start(P) {
         });
         $('pnl-selected-title').setAttribute('tabindex', '-1');
       }
-      return state.set ? P.data.loadSetAreas(state.set).then((fc) => nameCells(P, fc))
+      return state.set ? P.data.loadSetAreas(state.set).then((fc) => nameAllCells(P, fc))
         .catch(() => { /* names are a nicety: cells fall back to their position */ }) : null;
     })
     .then(() => {

@@ -1,13 +1,16 @@
 /*
- * csmap – what changed since the last meeting: the cells to watch (new, growing, on a recent
- * run, fading, or no longer a hot spot) and the top contexts, now against before.
+ * csmap – what changed since the last meeting, in complete months only: the cells to watch
+ * (new, growing, on a recent run, fading, or no longer a hot spot), grouped by area, each
+ * cell named so it can be told apart and listed once; and the top contexts, now against
+ * before. The meeting pack numbers the cells on its map.
  */
 import { $, clear, el, swatch } from '../lib/dom.js';
 import { percentWords, plural } from '../lib/format.js';
-import { monthShort, periodName } from '../lib/months.js';
+import { monthName, monthShort, periodName } from '../lib/months.js';
 import { STRONG, TREND, WATCH, trendKey } from './config.js';
 
-/** The watch list: cells flagged now, then clear hot spots at the meeting no longer hot. */
+/** The watch list: cells flagged now, then clear hot spots at the meeting no longer hot.
+ * Each cell once; most urgent first (by class, then by strength). */
 export function watchList(trends, trendsMeeting) {
   const rows = [];
   Object.keys(trends).forEach((cell) => {
@@ -31,7 +34,33 @@ export function watchList(trends, trendsMeeting) {
   return rows;
 }
 
-function thenText(row, was) {
+/**
+ * The rows grouped by the area holding each cell (names: from places.nameCells), the group
+ * with the most urgent row first; rows keep their order within a group and are numbered in
+ * the order shown (the numbers the meeting pack puts on its map).
+ */
+export function groupByArea(rows, names, outside) {
+  const groups = [];
+  const byKey = {};
+  rows.forEach((row) => {
+    const named = names[row.cell];
+    const key = named ? named.areaKey : '';
+    if (!byKey[key]) {
+      byKey[key] = { area: named ? named.area : outside, areaKey: key, rows: [] };
+      groups.push(byKey[key]);
+    }
+    byKey[key].rows.push(row);
+  });
+  let n = 0;
+  groups.forEach((g) => g.rows.forEach((row) => {
+    n += 1;
+    row.number = n;
+  }));
+  return groups;
+}
+
+/** What the cell was at the last meeting, in words. */
+export function thenText(row, was) {
   if (row.key === 'dropped') {
     return `was ${TREND[row.was].label}`;
   }
@@ -41,52 +70,66 @@ function thenText(row, was) {
   return was === row.key ? 'the same at the last meeting' : `was ${TREND[was].label} at the last meeting`;
 }
 
+function item(P, row, complete) {
+  const { state } = P;
+  const li = el('li', 'pnl-watch__item');
+  const dropped = row.key === 'dropped';
+  const what = dropped ? 'No longer a hot spot' : TREND[row.key].label;
+  const named = P.cellName(row.cell);
+  if (P.cfg.mode === 'print') {
+    li.appendChild(el('span', 'pnl-watch__num', String(row.number)));
+  }
+  li.appendChild(swatch(`pnl-sw ${dropped ? 'pnl-sw-none' : `pnl-sw-trend-${row.key}`}`));
+  const text = el('div', 'pnl-watch__text');
+  text.appendChild(el('strong', 'pnl-watch__place', named.short));
+  text.appendChild(el('span', 'pnl-watch__what', ` · ${what}`));
+  const i = state.months.indexOf(complete);
+  const count = state.series[row.cell] && i >= 0 ? state.series[row.cell][i] : 0;
+  const was = state.trendsMeeting[row.cell] ? trendKey(state.trendsMeeting[row.cell].pattern) : null;
+  text.appendChild(el('span', 'pnl-watch__then',
+    `${plural(count, 'record')} in ${monthShort(complete)}; ${thenText(row, was)}.`));
+  li.appendChild(text);
+  if (P.cfg.mode === 'panel') {
+    const btn = el('button', 'btn btn-secondary pnl-btn-small pnl-zoom', 'Zoom to');
+    btn.type = 'button';
+    btn.setAttribute('aria-label', `Zoom to ${named.name} (${dropped ? 'no longer a hot spot' : what})`);
+    btn.addEventListener('click', () => {
+      if (state.layer === 'areas') {
+        P.setLayer('trends');
+      }
+      P.select('cell', row.cell, true);
+    });
+    li.appendChild(btn);
+  }
+  return li;
+}
+
 export function renderChanges(P) {
-  const list = $('pnl-watch');
-  if (!list) {
+  const box = $('pnl-watch');
+  if (!box) {
     return;
   }
-  const { state, view } = P;
-  const L = window.L;
-  clear(list);
-  view.markLayer.clearLayers();
-  const rows = watchList(state.trends, state.trendsMeeting);
-  $('pnl-watch-empty').hidden = rows.length > 0;
-  const latest = state.months.length - 1;
-  rows.forEach((row, n) => {
-    const li = el('li', 'pnl-watch__item');
-    const dropped = row.key === 'dropped';
-    li.appendChild(swatch(`pnl-sw ${dropped ? 'pnl-sw-none' : `pnl-sw-trend-${row.key}`}`));
-    const text = el('div', 'pnl-watch__text');
-    text.appendChild(el('strong', null, dropped ? 'No longer a hot spot' : TREND[row.key].label));
-    text.appendChild(el('span', 'pnl-watch__place', ` · ${P.placeOf(row.cell)}`));
-    const nowCount = state.series[row.cell] ? state.series[row.cell][latest] : 0;
-    const was = state.trendsMeeting[row.cell] ? trendKey(state.trendsMeeting[row.cell].pattern) : null;
-    text.appendChild(el('span', 'pnl-watch__then',
-      `${plural(nowCount, 'record')} in ${monthShort(state.months[latest])}; ${thenText(row, was)}.`));
-    li.appendChild(text);
-    if (P.cfg.mode === 'panel') {
-      const btn = el('button', 'btn btn-secondary pnl-btn-small pnl-zoom', 'Zoom to');
-      btn.type = 'button';
-      btn.setAttribute('aria-label', `Zoom to cell ${P.placeOf(row.cell)} (${
-        dropped ? 'no longer a hot spot' : TREND[row.key].label})`);
-      btn.addEventListener('click', () => {
-        if (state.layer === 'areas') {
-          P.setLayer('trends');
-        }
-        P.select('cell', row.cell, true);
-      });
-      li.appendChild(btn);
-    } else if (view.centreOf(row.cell)) {
-      // The meeting pack: the list's numbers on the map.
-      const c = view.centreOf(row.cell);
-      L.marker([c[1], c[0]], {
-        pane: 'pnl-marks', interactive: false, keyboard: false,
-        icon: L.divIcon({ className: 'pnl-mark', html: el('span', 'pnl-mark__text', String(n + 1)), iconSize: null }),
-      }).addTo(view.markLayer);
-    }
-    list.appendChild(li);
+  const { state } = P;
+  clear(box);
+  const complete = P.complete();
+  const scope = $('pnl-changes-scope');
+  if (scope) {
+    scope.textContent = `Complete months only: hot spots to the end of ${monthName(complete)} against `
+      + `the end of ${monthName(state.meeting)}.`;
+  }
+  const groups = groupByArea(watchList(state.trends, state.trendsMeeting), P.cellNames, P.outside());
+  $('pnl-watch-empty').hidden = groups.length > 0;
+  groups.forEach((g) => {
+    const section = el('section', 'pnl-watch__group');
+    const heading = el('h4', 'pnl-watch__area', g.area);
+    heading.appendChild(el('span', 'pnl-watch__count', ` (${plural(g.rows.length, 'cell')})`));
+    section.appendChild(heading);
+    const list = el('ul', 'pnl-watch__list');
+    g.rows.forEach((row) => list.appendChild(item(P, row, complete)));
+    section.appendChild(list);
+    box.appendChild(section);
   });
+  P.view.markCells(groups.flatMap((g) => g.rows));
   renderContexts(P);
 }
 
@@ -112,7 +155,13 @@ export function renderContexts(P) {
     tr.appendChild(el('td', 'num', String(c.previous)));
     const words = percentWords(c.percent_change, c.current);
     const td = el('td', 'pnl-contexts__change', words);
-    td.classList.add(/^up|^new/.test(words) ? 'is-up' : (/^down/.test(words) ? 'is-down' : 'is-same'));
+    let trend = 'is-same';
+    if (/^up|^new/.test(words)) {
+      trend = 'is-up';
+    } else if (/^down/.test(words)) {
+      trend = 'is-down';
+    }
+    td.classList.add(trend);
     tr.appendChild(td);
     body.appendChild(tr);
   });

@@ -25,9 +25,11 @@ export function createData(P) {
       state.change = null;
     },
 
-    /** The months up to `to` (the server's default window when empty). */
-    loadSeries(to) {
-      return load(withQuery(urls.series, { res, to: to || '', category: state.category }),
+    /** The months of state.range ({from, to}; the server's default window when empty). */
+    loadSeries() {
+      const range = state.range || {};
+      return load(withQuery(urls.series, { res, from: range.from || '', to: range.to || '',
+        category: state.category }),
         'Loading the months…').then((body) => {
         state.months = body.months || [];
         state.series = body.cells || {};
@@ -37,8 +39,9 @@ export function createData(P) {
       });
     },
 
+    /** Hot spots now (to the last complete month) and at the end of the last meeting's. */
     loadTrends() {
-      const latest = P.latest();
+      const latest = P.complete();
       const now = load(withQuery(urls.emerging, { res, to: latest, category: state.category }),
         'Loading the trends…');
       const then = state.meeting
@@ -57,8 +60,9 @@ export function createData(P) {
       });
     },
 
+    /** Contexts since the last meeting (complete months), against as many months before. */
     loadContexts() {
-      const latest = P.latest();
+      const latest = P.complete();
       const from = addMonths(state.meeting || addMonths(latest, -1), 1);
       const n = monthsBetween(from, latest).length;
       return load(withQuery(urls.topContexts, { from, to: latest }), 'Loading the contexts…')
@@ -141,23 +145,4 @@ export function createData(P) {
     },
   };
   return data;
-}
-
-/** Whether the point (x, y) lies inside a GeoJSON Polygon or MultiPolygon (even-odd rule). */
-export function contains(geometry, x, y) {
-  const polys = geometry.type === 'Polygon' ? [geometry.coordinates]
-    : (geometry.type === 'MultiPolygon' ? geometry.coordinates : []);
-  let inside = false;
-  polys.forEach((rings) => {
-    rings.forEach((ring) => {
-      for (let i = 0, j = ring.length - 1; i < ring.length; j = i, i += 1) {
-        const [xi, yi] = ring[i];
-        const [xj, yj] = ring[j];
-        if ((yi > y) !== (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi) {
-          inside = !inside;
-        }
-      }
-    });
-  });
-  return inside;
 }

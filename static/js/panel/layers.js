@@ -42,7 +42,7 @@ export function wireLayers(P) {
     state.category = category.value;
     P.data.forgetChange();
     P.syncPrintLink();
-    Promise.all([P.data.loadSeries(P.latest()), P.data.loadTrends()])
+    Promise.all([P.data.loadSeries(), P.data.loadTrends()])
       .then(() => {
         P.renderChanges();
         return P.draw();

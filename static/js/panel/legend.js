@@ -6,7 +6,7 @@
 import { changeClass, classLabel, classOf, seqIndex } from '../lib/classes.js';
 import { $, clear, el, swatch } from '../lib/dom.js';
 import { percentWords, plural } from '../lib/format.js';
-import { monthName, periodName } from '../lib/months.js';
+import { periodName } from '../lib/months.js';
 import { CHANGE, TRENDS, WATCH, trendKey } from './config.js';
 
 /** One row: swatch, label, (count), help. */
@@ -163,7 +163,7 @@ export function renderLegend(P) {
   }
   clear(items);
   const out = BUILDERS[P.state.layer](P, items);
-  const period = out.period || monthName(P.month());
+  const period = out.period || P.monthText();
   const precision = out.precision || P.state.precision;
   $('pnl-legend-title').textContent = out.title;
   $('pnl-legend-period').textContent = out.period === 'Loading…' ? period : `${period} · ${P.categoryLabel()}`;

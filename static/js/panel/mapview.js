@@ -6,30 +6,13 @@
 import { classOf, seqIndex, changeClass } from '../lib/classes.js';
 import { ApiError } from '../lib/api.js';
 import { el } from '../lib/dom.js';
+import { ringCentre } from '../lib/geo.js';
 import { trendKey } from './config.js';
+import { readingOrder } from './places.js';
 
 function centroidOf(feature) {
   const g = feature.geometry;
-  const ring = g.type === 'Polygon' ? g.coordinates[0] : g.coordinates[0][0];
-  let x = 0;
-  let y = 0;
-  const n = Math.max(1, ring.length - 1);
-  for (let i = 0; i < n; i += 1) {
-    x += ring[i][0];
-    y += ring[i][1];
-  }
-  return [x / n, y / n];
-}
-
-/** Reading order: top row first, west to east (rows about a cell's height apart). */
-export function readingOrder(items, centreOf) {
-  return items.slice().sort((a, b) => {
-    const ca = centreOf(a);
-    const cb = centreOf(b);
-    const ra = Math.round(ca[1] / 0.005);
-    const rb = Math.round(cb[1] / 0.005);
-    return ra !== rb ? rb - ra : ca[0] - cb[0];
-  });
+  return ringCentre(g.type === 'Polygon' ? g.coordinates[0] : g.coordinates[0][0]);
 }
 
 /** H3 resolution the server's tiles use at a zoom (webmap/features/layers/tiles.py). */

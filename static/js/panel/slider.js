@@ -3,7 +3,7 @@
  * keyboard works as on any slider), Play steps one month a second and stops at the end.
  */
 import { $ } from '../lib/dom.js';
-import { monthShort } from '../lib/months.js';
+import { isInProgress, monthShort } from '../lib/months.js';
 
 const STEP_MS = 1000;
 
@@ -56,7 +56,9 @@ export function createSlider(P) {
       range.disabled = false;
       play.disabled = false;
       $('pnl-month-first').textContent = monthShort(P.state.months[0]);
-      $('pnl-month-last').textContent = monthShort(P.state.months[last()]);
+      const end = P.state.months[last()];
+      $('pnl-month-last').textContent = isInProgress(end, P.cfg.current)
+        ? `${monthShort(end)} (in progress)` : monthShort(end);
       range.addEventListener('input', () => P.setMonth(Number(range.value)));
       play.addEventListener('click', () => (playing ? stop() : start()));
       stop();

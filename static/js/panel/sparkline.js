@@ -4,11 +4,12 @@
  */
 import { $, clear, el, svg } from '../lib/dom.js';
 import { plural } from '../lib/format.js';
-import { monthLabel, monthShort } from '../lib/months.js';
+import { isInProgress, monthLabel, monthShort } from '../lib/months.js';
 import { TREND, trendKey } from './config.js';
 
-/** The sparkline of values, the month at index `now` marked. */
-export function sparkline(values, months, now) {
+/** The sparkline of values, the month at index `now` marked, a month in progress (as of
+ * `current`) drawn hollow: its count is not final. */
+export function sparkline(values, months, now, current) {
   const W = 280;
   const H = 72;
   const padX = 8;
@@ -25,8 +26,11 @@ export function sparkline(values, months, now) {
   const points = values.map((v, i) => `${(padX + i * step).toFixed(1)},${y(v).toFixed(1)}`);
   box.appendChild(svg('polyline', { points: points.join(' ') }, 'pnl-spark__line'));
   values.forEach((v, i) => {
-    box.appendChild(svg('circle', { cx: padX + i * step, cy: y(v), r: i === now ? 4 : 2.25 },
-      i === now ? 'pnl-spark__dot pnl-spark__dot--now' : 'pnl-spark__dot'));
+    let cls = i === now ? 'pnl-spark__dot pnl-spark__dot--now' : 'pnl-spark__dot';
+    if (isInProgress(months[i], current)) {
+      cls += ' pnl-spark__dot--partial';
+    }
+    box.appendChild(svg('circle', { cx: padX + i * step, cy: y(v), r: i === now ? 4 : 2.25 }, cls));
   });
   const label = (x, yy, text, anchor) => {
     const t = svg('text', anchor ? { x, y: yy, 'text-anchor': anchor } : { x, y: yy }, 'pnl-spark__label');
@@ -98,6 +102,6 @@ export function renderSelected(P) {
   $('pnl-selected-summary').textContent = `${summary}.`;
   const spark = $('pnl-spark');
   clear(spark);
-  spark.appendChild(sparkline(values, state.months, state.idx));
+  spark.appendChild(sparkline(values, state.months, state.idx, P.cfg.current));
   spark.appendChild(table(values, state.months, name, P.cfg.current));
 }
