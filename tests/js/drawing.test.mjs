@@ -33,3 +33,17 @@ test('one retry policy: only what cannot change anything twice is retried', () =
   assert.equal(shouldRetry('POST', {}, 0, 1), false);
   assert.ok(shouldRetry('POST', { 'Idempotency-Key': 'k' }, 502, 1));
 });
+
+test('the home area and a remembered view are checked before use', async () => {
+  const { parseHome, validView } = await import('../../static/js/record/view.js');
+  assert.deepEqual(parseHome('1.1,54.5,1.3,54.7'), [[54.5, 1.1], [54.7, 1.3]]);
+  for (const bad of ['', '1,2,3', '1.3,54.5,1.1,54.7', 'a,b,c,d', null]) {
+    assert.equal(parseHome(bad), null, String(bad));
+  }
+  const box = [[54.5, 1.1], [54.7, 1.3]];
+  assert.deepEqual(validView({ lat: 54.6, lng: 1.2, zoom: 16 }, box), { lat: 54.6, lng: 1.2, zoom: 16 });
+  assert.equal(validView({ lat: 51.5, lng: -0.1, zoom: 16 }, box), null); // somewhere else
+  assert.equal(validView({ lat: 54.6, lng: 1.2, zoom: 40 }, box), null);
+  assert.equal(validView({ lat: '54.6', lng: 1.2, zoom: 3 }, box), null);
+  assert.equal(validView(null, box), null);
+});

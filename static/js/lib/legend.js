@@ -30,7 +30,9 @@ export function legendSection(body, heading, rows, listClass) {
 
 /**
  * A collapsible legend on the map. options.render(body) fills the body on every update();
- * options.expanded: open at first.
+ * options.summary() is the one line it folds to ("Legend: base map, 1 boundary set, …");
+ * options.expanded: open at first; options.sheet: a media query under which the open legend
+ * is a sheet across the bottom of the map (phones) rather than a box in its corner.
  */
 export function legendControl(map, options) {
   const L = window.L;
@@ -39,23 +41,39 @@ export function legendControl(map, options) {
     onAdd() {
       const box = el('section', 'cs-legend map-legend');
       box.setAttribute('aria-label', 'Map legend');
-      const toggle = el('button', 'cs-legend__toggle', 'Legend');
+      const toggle = el('button', 'cs-legend__toggle');
       toggle.type = 'button';
       toggle.setAttribute('aria-controls', 'cs-legend-body');
+      const line = el('span', 'cs-legend__line');
+      line.appendChild(el('span', 'cs-legend__name', 'Legend'));
+      this.summaryNode = el('span', 'cs-legend__summary');
+      line.appendChild(this.summaryNode);
+      toggle.appendChild(line);
       const body = el('div', 'cs-legend__body');
       body.id = 'cs-legend-body';
       box.appendChild(toggle);
       box.appendChild(body);
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.disableScrollPropagation(box);
-      // Keep Leaflet's keyboard panning from reacting to keys pressed in the legend.
-      L.DomEvent.on(box, 'keydown', L.DomEvent.stopPropagation);
+      // Keep Leaflet's keyboard panning from reacting to keys pressed in the legend; Escape
+      // folds an open legend back to its line.
+      L.DomEvent.on(box, 'keydown', (e) => {
+        L.DomEvent.stopPropagation(e);
+        if (e.key === 'Escape' && toggle.getAttribute('aria-expanded') === 'true') {
+          this.setExpanded(false);
+          toggle.focus();
+        }
+      });
       toggle.addEventListener('click', () => this.setExpanded(null));
       this.box = box;
       this.toggle = toggle;
       this.body = body;
+      if (options.sheet) {
+        const sync = () => box.classList.toggle('is-sheet', window.matchMedia(options.sheet).matches);
+        window.matchMedia(options.sheet).addEventListener('change', sync);
+        sync();
+      }
       this.setExpanded(options.expanded !== false);
-      this.update();
       return box;
     },
     /** expanded: true/false, or null to flip. */
@@ -68,9 +86,15 @@ export function legendControl(map, options) {
       this.toggle.setAttribute('aria-expanded', next ? 'true' : 'false');
       this.body.hidden = !next;
       this.box.classList.toggle('is-collapsed', !next);
+      this.update();
     },
     update() {
-      if (this.body) {
+      if (!this.body) {
+        return;
+      }
+      const line = options.summary ? options.summary() : '';
+      this.summaryNode.textContent = line ? `: ${line}` : '';
+      if (!this.body.hidden) {
         clear(this.body);
         options.render(this.body);
       }

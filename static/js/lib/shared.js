@@ -7,15 +7,44 @@
  */
 import { getJSON } from './api.js';
 import { sharedClasses, sharedClassOf } from './classes.js';
-import { clear, el, swatch } from './dom.js';
+import { clear, cssVar, el, swatch } from './dom.js';
+import { precisionCaption } from './legend.js';
 import { monthName } from './months.js';
 
-/** ColorBrewer YlOrRd, 5 classes: light to dark as counts grow (the first source's ramp). */
-export const RAMP = ['#ffffb2', '#fecc5c', '#fd8d3c', '#f03b20', '#bd0026'];
+/** Fallbacks of the sources' ramps in tokens.css (--shared-N-*): YlOrRd, Blues, Greens,
+ * Purples; each source also has its own outline dash. */
+const FALLBACK = [
+  [['#ffffb2', '#fecc5c', '#fd8d3c', '#f03b20', '#bd0026'], '#7a2e0e', 'none'],
+  [['#eff3ff', '#bdd7e7', '#6baed6', '#3182bd', '#08519c'], '#08306b', '6 4'],
+  [['#edf8e9', '#bae4b3', '#74c476', '#31a354', '#006d2c'], '#00441b', '2 4'],
+  [['#f2f0f7', '#cbc9e2', '#9e9ac8', '#756bb1', '#54278f'], '#3f007d', '10 3 2 3'],
+];
+export const STYLES = FALLBACK.length;
+
+/** The colours and outline of source number i: {index, ramp, edge, dash}. */
+export function sourceStyle(i) {
+  const n = ((i % STYLES) + STYLES) % STYLES;
+  const [ramp, edge, dash] = FALLBACK[n];
+  const d = cssVar(`--shared-${n}-dash`, dash);
+  return {
+    index: n,
+    ramp: ramp.map((fb, k) => cssVar(`--shared-${n}-${k}`, fb)),
+    edge: cssVar(`--shared-${n}-edge`, edge),
+    dash: d === 'none' ? null : d,
+  };
+}
+
+/** A number for each source, by name, so a source keeps its colours on every page. */
+export function sourceNumbers(sources) {
+  const out = {};
+  Array.from(new Set(sources)).sort().forEach((name, i) => { out[name] = i; });
+  return out;
+}
 
 /** A share layer's classes, for its counts and precision statement. */
 export function classes(doc, ramp) {
-  return sharedClasses(doc.features.map((f) => f.properties.count), doc.precision, ramp || RAMP);
+  return sharedClasses(doc.features.map((f) => f.properties.count), doc.precision,
+    ramp || sourceStyle(0).ramp);
 }
 
 /** "2026-10" -> "October 2026"; a quarter or other period is left as it is. */
@@ -28,14 +57,15 @@ export function tip(text) {
   return () => el('span', null, text);
 }
 
-/** The published cells of one period, coloured by class. */
-export function cellLayer(doc, period, label, ramp) {
+/** The published cells of one period, coloured by class in the source's style. */
+export function cellLayer(doc, period, label, style) {
   const L = window.L;
-  const cls = classes(doc, ramp);
+  const look = style || sourceStyle(0);
+  const cls = classes(doc, look.ramp);
   const features = doc.features.filter((f) => f.properties.period === period);
   return L.geoJSON({ type: 'FeatureCollection', features }, {
-    style: (f) => ({ color: '#7a2e0e', weight: 1, opacity: 0.7,
-      fillColor: sharedClassOf(f.properties.count, cls).colour, fillOpacity: 0.7 }),
+    style: (f) => ({ color: look.edge, weight: look.dash ? 2 : 1, opacity: 0.85, dashArray: look.dash,
+      fillColor: sharedClassOf(f.properties.count, cls).colour, fillOpacity: 0.65 }),
     onEachFeature: (f, layer) => {
       const text = `${label ? `${label}: ` : ''}${f.properties.count} in ${periodText(f.properties.period)}`;
       layer.bindTooltip(tip(text), { sticky: true });
@@ -49,8 +79,9 @@ export function contextLayer(doc) {
   return L.geoJSON(doc.contexts || { type: 'FeatureCollection', features: [] }, {
     pointToLayer: (f, latlng) => {
       const precise = f.properties.precise;
-      return L.circleMarker(latlng, { radius: precise ? 6 : 7, color: '#1d3557', weight: 2,
-        fillColor: precise ? '#1d3557' : '#ffffff', fillOpacity: precise ? 0.9 : 0.6 });
+      const colour = cssVar('--shared-place', '#1d3557');
+      return L.circleMarker(latlng, { radius: precise ? 6 : 7, color: colour, weight: 2,
+        fillColor: precise ? colour : '#ffffff', fillOpacity: precise ? 0.9 : 0.6 });
     },
     onEachFeature: (f, layer) => {
       const p = f.properties;
@@ -59,17 +90,31 @@ export function contextLayer(doc) {
   });
 }
 
-/** Fill list with one item per class: a swatch in the class's colour and its label. */
-export function legendItems(list, cls) {
+/** Fill list with one item per class: a swatch in the class's colour (and the source's
+ * outline) and its label. */
+export function legendItems(list, cls, style) {
   clear(list);
   cls.forEach((c) => {
-    const li = document.createElement('li');
-    const sw = swatch('swatch swatch-fill');
-    sw.style.background = c.colour; // CSSOM, allowed under style-src 'self'
+    const li = el('li', 'cs-legend__item');
+    const sw = swatch(`swatch swatch-fill swatch-shared-${style ? style.index : 0}`);
+    sw.style.backgroundColor = c.colour; // CSSOM, allowed under style-src 'self'
     li.appendChild(sw);
-    li.appendChild(document.createTextNode(` ${c.label}`));
+    li.appendChild(el('span', 'cs-legend__label', `${c.label} observations`));
     list.appendChild(li);
   });
+}
+
+/** What the places of a shared layer look like, and where they stand. */
+export const PLACE_SYMBOLS = [
+  { swatch: 'swatch-shared-place', label: 'Shared place at its true position (a public place)' },
+  { swatch: 'swatch-shared-place swatch-shared-place--cell',
+    label: 'Shared place shown at its cell’s centre, not where it is' },
+];
+
+/** "Wrenmouth Police · tier B (partner) · October 2026 · ISA-WRN-2026-04". */
+export function layerLabel(label, period, agreement) {
+  return [label, period ? periodText(period) : 'nothing published yet', agreement]
+    .filter(Boolean).join(' · ');
 }
 
 /** Fill a period select, newest first. */
@@ -102,8 +147,10 @@ export function compare(compareEl, source) {
   const sides = Array.from(compareEl.querySelectorAll('.compare-side')).map((sideEl) => {
     const sel = sideEl.querySelector('select');
     const table = sideEl.querySelector('table');
-    const smallMap = L.map(sideEl.querySelector('.compare-map'), { zoomControl: false,
+    const mapEl = sideEl.querySelector('.compare-map');
+    const smallMap = L.map(mapEl, { zoomControl: false,
       attributionControl: false, zoomSnap: 0.5 }).setView([54.6, 1.2], 11);
+    const caption = precisionCaption(mapEl);
     let areaLayer = null;
     let totals = null;
     const side = {
@@ -125,6 +172,7 @@ export function compare(compareEl, source) {
           return;
         }
         const cls = classes(doc);
+        caption.set(doc.precision);
         if (areaLayer) {
           smallMap.removeLayer(areaLayer);
         }
@@ -146,6 +194,7 @@ export function compare(compareEl, source) {
           },
         }).addTo(smallMap);
         table.tFoot.rows[0].cells[1].textContent = String(sum);
+        sideEl.dataset.partial = String(totals.features.some((f) => f.properties.partial));
         sideEl.dataset.total = String(sum);
         sideEl.dataset.period = period;
         if (areaLayer.getLayers().length) {
@@ -156,8 +205,23 @@ export function compare(compareEl, source) {
     sel.addEventListener('change', side.load);
     return side;
   });
+  // One legend for both maps, and "*" said in words wherever an area is only partly shared.
+  const legendList = compareEl.querySelector('.compare-classes');
+  const partial = compareEl.querySelector('#compare-partial');
+  const explain = () => {
+    const doc = source.doc();
+    if (legendList && doc) {
+      legendItems(legendList, classes(doc));
+    }
+    if (partial) {
+      partial.hidden = !compareEl.querySelector('.compare-side[data-partial="true"]');
+    }
+  };
   return {
-    reload: () => Promise.all(sides.map((x) => x.load())),
-    draw: () => sides.forEach((x) => x.draw()),
+    reload: () => Promise.all(sides.map((x) => x.load())).then(explain),
+    draw: () => {
+      sides.forEach((x) => x.draw());
+      explain();
+    },
   };
 }

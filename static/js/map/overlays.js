@@ -161,27 +161,34 @@ export function referenceLayer(url, page) {
       });
   });
   page.switcher.add('Reference', 'swatch-reference', 'police.uk crimes', group);
+  group.on('add remove', page.legendChanged);
+  page.reference = group;
 }
 
-/** One layer shared with the agency: its latest published period's cells and its places. */
-export function drawShared(summary, page) {
+/** One layer shared with the agency: its latest published period's cells, in its source's
+ * colours and outline, and its places. summary: the share as the list of shares gives it. */
+export function drawShared(summary, style, page) {
   const L = window.L;
   const group = L.layerGroup();
-  const entry = { label: summary.label, precision: summary.precision, period: '', classes: [],
-    layer: group };
+  const entry = { label: summary.label, source: summary.source, precision: summary.precision,
+    period: '', classes: [], layer: group, style, places: false,
+    text: shared.layerLabel(summary.label, '', summary.agreement_ref) };
   page.shared.push(entry);
-  page.switcher.add('Shared with us', 'swatch-shared', summary.label, group);
+  page.switcher.add('Shared with us', `swatch-fill swatch-shared-${style.index}`, summary.label, group);
   group.on('add remove', page.legendChanged);
   return getJSON(summary.layer_url).then((doc) => {
     const periods = doc.periods_published || [];
     entry.period = periods.length ? periods[periods.length - 1] : '';
+    entry.text = shared.layerLabel(summary.label, entry.period, summary.agreement_ref);
     const release = (doc.releases || []).filter((r) => r.period === entry.period)[0];
     entry.published = release ? release.published : '';
-    entry.classes = shared.classes(doc);
+    entry.classes = shared.classes(doc, style.ramp);
     if (entry.period) {
-      shared.cellLayer(doc, entry.period, summary.label).addTo(group);
+      shared.cellLayer(doc, entry.period, entry.text, style).addTo(group);
     }
-    shared.contextLayer(doc).addTo(group);
+    const places = shared.contextLayer(doc);
+    entry.places = places.getLayers().length > 0;
+    places.addTo(group);
     // One layer per source is shown at first (stacked layers of one source would hide each
     // other); the rest are in the switcher.
     if (!page.shared.some((x) => x !== entry && x.label === entry.label && x.on)) {

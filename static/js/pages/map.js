@@ -13,9 +13,10 @@ import { ApiError, getJSON } from '../lib/api.js';
 import { loadBasemap } from '../lib/basemap.js';
 import { $, nextFrames, onMedia } from '../lib/dom.js';
 import { sentence } from '../lib/format.js';
-import { legendControl } from '../lib/legend.js';
+import { legendControl, precisionCaption } from '../lib/legend.js';
+import * as shared from '../lib/shared.js';
 import { StatusLine } from '../lib/status.js';
-import { renderLegend } from '../map/legend.js';
+import { precision, renderLegend, summary } from '../map/legend.js';
 import { boundarySet, drawContexts, drawShared, referenceLayer, why } from '../map/overlays.js';
 import { createSwitcher } from '../map/switcher.js';
 
@@ -76,18 +77,29 @@ function start(L) {
 
   const compact = window.matchMedia(COMPACT);
   const page = {
-    map, status, base: null, sets: [], shared: [],
+    map, status, base: null, sets: [], shared: [], reference: null,
     contexts: { layer: null, kinds: [] },
     demo: !config.tileUrl,
     tilesVisible: () => tilesVisible,
     switcher: createSwitcher(map, tileBaseLayers, compact),
-    legendChanged: () => legend.update(),
+    legendChanged: () => {
+      legend.update();
+      caption.set(precision(page));
+    },
   };
+  // The precision caption along the map's foot; the legend in the corner away from the
+  // layer switcher, folded to one line on phones (where it opens as a sheet).
+  const caption = precisionCaption(mapEl, 'map-precision');
   const legend = legendControl(map, {
+    position: 'bottomleft',
     render: (body) => renderLegend(body, page),
+    summary: () => summary(page),
     expanded: !window.matchMedia(NARROW).matches,
+    sheet: NARROW,
   });
-  L.control.scale({ imperial: false, position: 'bottomleft', maxWidth: 140 }).addTo(map);
+  caption.set(precision(page));
+  // The scale under the zoom buttons, clear of the legend however wide it opens.
+  L.control.scale({ imperial: false, position: 'topleft', maxWidth: 140 }).addTo(map);
   page.switcher.build();
   onMedia(NARROW, (narrow) => { page.switcher.build(); legend.setExpanded(!narrow); });
   onMedia(COMPACT, () => page.switcher.build());
@@ -153,10 +165,14 @@ function start(L) {
   }
   if (config.sharesUrl) {
     drawn.then(() => getJSON(config.sharesUrl))
-      .then((data) => Promise.all((data.received || []).filter((s) => s.state === 'active').map((s) => {
-        const summary = { ...s, layer_url: config.shareLayerUrl.replace('__id__', encodeURIComponent(s.id)) };
-        return drawShared(summary, page);
-      })))
+      .then((data) => {
+        const live = (data.received || []).filter((s) => s.state === 'active');
+        // Each source its own colours and outline, the same on every visit.
+        const numbers = shared.sourceNumbers(live.map((s) => s.source));
+        return Promise.all(live.map((s) => drawShared(
+          { ...s, layer_url: config.shareLayerUrl.replace('__id__', encodeURIComponent(s.id)) },
+          shared.sourceStyle(numbers[s.source]), page)));
+      })
       .then(() => {
         page.legendChanged();
         document.body.dataset.sharedReady = String(page.shared.length);

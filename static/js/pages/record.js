@@ -10,8 +10,10 @@ import { creator, problem } from '../lib/api.js';
 import { loadBasemap } from '../lib/basemap.js';
 import { $, addOption, clear, el, val } from '../lib/dom.js';
 import { clearErrors, focusable, showAlert, showFieldErrors } from '../lib/forms.js';
+import { precisionCaption } from '../lib/legend.js';
 import { plainFields } from '../lib/messages.js';
 import { createDrawing } from '../record/draw.js';
+import { canLocate, locate, openView, parseHome } from '../record/view.js';
 import { SHAPE_LABELS, alsoReported, contextBody, contextOption, loadLists, localNow,
   observationFields, sightingVehicle, vehicleLabel } from '../record/form.js';
 
@@ -22,6 +24,7 @@ const REQUIRED = {
   geometry: 'Put it on the map: tap where it was, or use “Add point at map centre”.',
   category: 'Choose what was seen.', occurred_at: 'Give the date and time.',
   kind: 'Choose the kind of place or route.', name: 'Give it a name.',
+  status: 'Choose the status of the place or route.',
   registration_mark: 'Enter the registration mark.', vehicle_id: 'Choose a vehicle or enter a new one.',
 };
 const HEADINGS = { observation: 'Record what you saw', context: 'Record a place or route',
@@ -41,11 +44,11 @@ function start(L) {
   const map = L.map(mapEl, { preferCanvas: true, keyboard: true, doubleClickZoom: false,
     attributionControl: false, zoomSnap: 0.25, maxZoom: 19 }).setView([54.6, 1.2], 13);
   const todayLayer = L.featureGroup().addTo(map);
+  precisionCaption(mapEl).set('Exact position, as you place it: your agency\'s own record.');
   const basemap = loadBasemap(map, page.dataset.basemapUrl)
     .then((base) => {
-      if (base.bounds) {
-        map.fitBounds(base.bounds, { padding: [8, 8], animate: false });
-      }
+      // Where the user last was, else over the agency's own area, else the whole town.
+      mapEl.dataset.opened = openView(map, parseHome(page.dataset.home), base.bounds);
     })
     .catch((err) => showAlert(alertEl, String(err.message || err)));
 
@@ -56,6 +59,31 @@ function start(L) {
     mapEl.classList.remove('has-error');
   }
   const drawing = createDrawing(map, clearGeometryError);
+
+  // "Use my location": where the browser can tell, the map goes there and (for a point) the
+  // pin drops there, to be moved by a tap if it is not quite right.
+  const locateBtn = $('btn-locate');
+  if (canLocate()) {
+    locateBtn.hidden = false;
+    locateBtn.addEventListener('click', () => {
+      locateBtn.setAttribute('aria-disabled', 'true');
+      locate().then(({ latlng, accuracy }) => {
+        const here = L.latLng(latlng);
+        const box = map.options.maxBounds;
+        if (box && !box.contains(here)) {
+          showAlert(alertEl, 'You seem to be outside the area this service covers. Tap the map where it was.');
+          return;
+        }
+        map.setView(here, Math.max(map.getZoom(), 17), { animate: false });
+        if (drawing.mode === 'Point') {
+          drawing.add(here);
+          $('geom-status').textContent = `Pin placed at your location (to within about ${
+            Math.max(1, Math.round(accuracy))} m). Tap the map to move it.`;
+        }
+      }).catch((err) => showAlert(alertEl, err.message))
+        .finally(() => locateBtn.setAttribute('aria-disabled', 'false'));
+    });
+  }
 
   // -- what is being recorded
 
@@ -217,6 +245,11 @@ function start(L) {
     }
     const rtype = state.rtype;
     let res;
+    if (rtype === 'context' && !val('f-status')) {
+      // The API would file it as "Referred": the person must say which status it has.
+      showErrors({ status: 'Field required', ...(geom ? {} : { geometry: 'Field required' }) });
+      return;
+    }
     if (rtype === 'context') {
       res = await post(`${api}/contexts`, contextBody(form, geom));
     } else if (rtype === 'observation') {

@@ -9,6 +9,7 @@
 import { getJSON } from '../lib/api.js';
 import { loadBasemap } from '../lib/basemap.js';
 import { $ } from '../lib/dom.js';
+import { legendItem, precisionCaption } from '../lib/legend.js';
 import { periodText } from '../lib/shared.js';
 import * as shared from '../lib/shared.js';
 
@@ -22,6 +23,7 @@ function start(L) {
   const select = $('share-period');
   const map = L.map(mapEl, { zoomSnap: 0.5, attributionControl: false }).setView([54.6, 1.2], 12);
   L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
+  const caption = precisionCaption(mapEl, 'share-map-precision');
   let cells = null;
   let doc = null;
 
@@ -40,6 +42,8 @@ function start(L) {
     mapEl.dataset.period = period;
     // When this period was published: its numbers have not changed since, and will not.
     const release = (doc.releases || []).filter((r) => r.period === period)[0];
+    // The period's own precision (a period published under an earlier profile keeps its own).
+    caption.set(`${periodText(period)}: ${release ? release.precision : doc.precision}`);
     const published = $('share-published');
     if (published && release) {
       // A period published under an earlier profile says so; otherwise the precision holds.
@@ -60,7 +64,10 @@ function start(L) {
       const periods = doc.periods_published || [];
       shared.fillPeriods(select, periods);
       shared.legendItems($('share-classes'), shared.classes(doc));
-      shared.contextLayer(doc).addTo(map);
+      const places = shared.contextLayer(doc).addTo(map);
+      if (places.getLayers().length) {
+        shared.PLACE_SYMBOLS.forEach((sym) => $('share-classes').appendChild(legendItem(sym.swatch, sym.label)));
+      }
       if (base && base.bounds) {
         map.fitBounds(base.bounds, { padding: [8, 8] });
       }
@@ -69,6 +76,7 @@ function start(L) {
         status.textContent = '';
       } else {
         status.textContent = 'Nothing to show: no cell reaches the threshold in the shared periods.';
+        caption.set(doc.precision);
       }
       mapEl.dataset.ready = '1';
     })

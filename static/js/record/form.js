@@ -98,6 +98,8 @@ export async function loadLists(api, state) {
     state.kindLabels[k.code] = k.label;
     addOption($('f-kind'), k.code, k.label);
   });
+  // No status is chosen for the user: a new place is not silently "Referred".
+  addOption($('f-status'), '', 'Choose a status');
   (voc.context_statuses || []).forEach((s) => addOption($('f-status'), s, words(s)));
   (voc.source_grades || []).forEach((g) => {
     addOption($('f-source_grade'), g, SOURCE_WORDS[g] ? `${g} — ${SOURCE_WORDS[g]}` : g, g === 'C');

@@ -4,6 +4,10 @@
  */
 import { loadBasemap } from '../lib/basemap.js';
 import { cssVar } from '../lib/dom.js';
+import { precisionCaption } from '../lib/legend.js';
+
+/** Every map of the agency's own records says so. */
+export const PRECISION = 'Exact positions: your agency\'s own records, as recorded.';
 
 /** {map, drawn: Promise<bounds|null>} */
 export function smallMap(node, basemapUrl) {
@@ -11,6 +15,7 @@ export function smallMap(node, basemapUrl) {
   const map = L.map(node, { preferCanvas: true, keyboard: true, attributionControl: false,
     zoomSnap: 0.25, maxZoom: 19, scrollWheelZoom: false }).setView([54.6, 1.2], 13);
   const drawn = loadBasemap(map, basemapUrl).then((base) => base.bounds).catch(() => null);
+  precisionCaption(node).set(PRECISION);
   return { map, drawn };
 }
 

@@ -17,7 +17,7 @@ from flask_login import current_user
 
 from webmap.access.policy import permission, rule
 from webmap.access.session import actor
-from webmap.features.recording.queries import check_scope
+from webmap.features.recording.queries import check_scope, home_bounds
 from webmap.infra.db import get_session, unit_of_work
 from webmap.infra.errors import DomainError
 
@@ -47,7 +47,11 @@ def _urls() -> dict[str, str]:
 @permission("observation", "create")
 @unit_of_work
 def record(scope: frozenset[str]) -> str:
-    return render_template("recording/record.html", urls=_urls())
+    # The map opens where the user last was (the script remembers), else over this extent.
+    home = home_bounds(get_session(), current_user.agency_id)
+    return render_template(
+        "recording/record.html", urls=_urls(), home=",".join(map(str, home)) if home else ""
+    )
 
 
 @bp.get("/records")
