@@ -45,6 +45,10 @@ if (summary) {
     if (field) {
       e.preventDefault();
       const target = field.matches('fieldset') ? field.querySelector('input, select, textarea') || field : field;
+      const folded = target.closest('details:not([open])');
+      if (folded) {
+        folded.open = true; // a group of choices folded away: open it to reach the first
+      }
       target.focus();
       field.scrollIntoView({ block: 'center' });
     }

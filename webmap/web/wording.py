@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
 
 MONTHS = (
     "January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -47,12 +48,17 @@ def _sentence(text: str) -> str:
 
 
 def plain_errors(
-    fields: Mapping[str, str], names: Mapping[str, str], missing: Mapping[str, str]
+    fields: Mapping[str, str],
+    names: Mapping[str, str],
+    missing: Mapping[str, str],
+    given: Mapping[str, Any] | None = None,
 ) -> dict[str, str]:
     """Each field's problem in plain English.
 
     ``names``: how a sentence names each field ("The expiry date"); ``missing``: what to do
-    when a field was left empty ("Choose at least one area").
+    when a field was left empty ("Choose at least one area"); ``given``: what the form sent,
+    so that an empty field is asked for rather than measured ("Enter the lawful basis", not
+    "must be 3 characters or more").
 
     >>> errors = plain_errors(
     ...     {"areas": "List should have at least 1 item after validation, not 0",
@@ -70,7 +76,7 @@ def plain_errors(
     for field, raw in fields.items():
         text = raw.strip().removeprefix("Value error, ")
         name = names.get(field, "This")
-        if _MISSING.match(text):
+        if _MISSING.match(text) or (given is not None and given.get(field) in ("", None, [])):
             out[field] = _sentence(missing.get(field, f"Enter {name[:1].lower()}{name[1:]}"))
             continue
         for pattern, words in _STOCK:

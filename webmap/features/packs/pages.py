@@ -195,7 +195,7 @@ def new(scope: frozenset[str]) -> Any:
             pack = packs.create_pack(session, actor(), _form_data())
         except DomainError as exc:
             session.rollback()
-            errors = plain_errors(exc.fields, FIELD_NAMES, MISSING) if exc.fields else {}
+            errors = plain_errors(exc.fields, FIELD_NAMES, MISSING, form) if exc.fields else {}
             errors = errors or {"form": exc.message}
         else:
             flash("Pack made. A second person must now approve it before anyone can have it.")
@@ -370,7 +370,7 @@ def texts(scope: frozenset[str]) -> Any:
             pack_texts.save_texts(session, actor(), {**data, "area": area or None})
         except DomainError as exc:
             session.rollback()
-            errors = plain_errors(exc.fields, FIELD_NAMES, MISSING) if exc.fields else {}
+            errors = plain_errors(exc.fields, FIELD_NAMES, MISSING, data) if exc.fields else {}
             errors = errors or {"form": exc.message}
         else:
             flash("Wording saved. New packs for this area start from it.", "success")

@@ -148,7 +148,7 @@ def new(scope: frozenset[str]) -> Any:
             share = sharing.create_share(session, actor(), validated(sharing.ShareIn, form))
         except DomainError as exc:
             session.rollback()
-            errors = plain_errors(exc.fields, FIELD_NAMES, MISSING) if exc.fields else {}
+            errors = plain_errors(exc.fields, FIELD_NAMES, MISSING, form) if exc.fields else {}
             errors = errors or {"form": exc.message}
         else:
             flash(
