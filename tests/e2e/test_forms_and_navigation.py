@@ -11,6 +11,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -93,7 +94,7 @@ def test_every_navigation_item_is_reachable(
 
 @pytest.mark.parametrize("size", [390, 1280])
 def test_a_failed_share_form_moves_focus_to_the_error_summary(
-    open_as: Any, live_server: str, make_user: Any, size: int
+    open_as: Any, live_server: str, make_user: Any, settings: Any, size: int
 ) -> None:
     page = open_as(make_user("police", "analyst"), size)
     page.goto(live_server + "/shares/new")
@@ -116,6 +117,10 @@ def test_a_failed_share_form_moves_focus_to_the_error_summary(
     assert page.evaluate("document.activeElement.closest('#f-areas') !== null")
     box = summary.bounding_box()
     assert box and box["x"] + box["width"] <= size
+    page.evaluate("window.scrollTo(0, 0)")
+    shots = Path(settings.var_dir) / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / f"shares-new-errors-{size}.png"))
 
 
 def test_a_failed_pack_form_moves_focus_to_the_error_summary(

@@ -120,11 +120,17 @@ def test_six_days_into_november(
         page.context.close()
 
 
+@pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_pack_numbers_never_cover_district_names(
-    browser: Any, live_server: str, chair: Any, owner_session_factory: Any, monkeypatch: Any
+    browser: Any,
+    live_server: str,
+    chair: Any,
+    owner_session_factory: Any,
+    monkeypatch: Any,
+    size: str,
 ) -> None:
     monkeypatch.setattr("webmap.features.layers.pages.today", lambda: date(2026, 11, 6))
-    page = open_panel(browser, live_server, chair, owner_session_factory, "desktop", "/panel/print")
+    page = open_panel(browser, live_server, chair, owner_session_factory, size, "/panel/print")
     try:
         marks = page.locator(".pnl-mark__text")
         assert marks.count() == page.locator("#pnl-watch li").count() > 0

@@ -125,6 +125,9 @@ export function fillPeriods(select, periods) {
     option.value = p;
     select.appendChild(option);
   });
+  if (!periods.length) {
+    select.appendChild(el('option', null, 'Nothing published yet')).value = '';
+  }
   select.disabled = !periods.length;
 }
 

@@ -52,17 +52,22 @@ export function markCells(P, rows) {
         iconSize: null }),
     }).addTo(markLayer);
   });
-  // A name still under a mark (nowhere near was free) steps up or down out of the way.
-  labels.forEach((label) => {
-    const box = boxOf(label.node, origin);
-    if (!chosen.some((m) => overlaps(box, m))) {
+  // A name still under a mark (nowhere near was free) steps out of the way, onto a spot
+  // clear of the marks and of the other names.
+  const boxes = labels.map((l) => boxOf(l.node, origin));
+  labels.forEach((label, i) => {
+    if (!chosen.some((m) => overlaps(boxes[i], m))) {
       return;
     }
     const p = map.latLngToContainerPoint(label.marker.getLatLng());
-    for (const dy of [-(SIZE + 2), SIZE + 2, -2 * (SIZE + 2), 2 * (SIZE + 2)]) {
-      const moved = { ...box, y: box.y + dy };
-      if (!chosen.some((m) => overlaps(moved, m))) {
-        label.marker.setLatLng(map.containerPointToLatLng([p.x, p.y + dy]));
+    const step = SIZE + 2;
+    const moves = [[0, -step], [0, step], [0, -2 * step], [0, 2 * step], [-step, 0], [step, 0],
+      [-2 * step, 0], [2 * step, 0], [-step, -step], [step, step], [-step, step], [step, -step]];
+    for (const [dx, dy] of moves) {
+      const moved = { ...boxes[i], x: boxes[i].x + dx, y: boxes[i].y + dy };
+      if (!chosen.some((m) => overlaps(moved, m)) && !boxes.some((b, j) => j !== i && overlaps(moved, b))) {
+        label.marker.setLatLng(map.containerPointToLatLng([p.x + dx, p.y + dy]));
+        boxes[i] = moved;
         break;
       }
     }
