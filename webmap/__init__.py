@@ -84,4 +84,5 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         app.register_blueprint(blueprint)
     app.context_processor(admin.nav_context)
     app.add_template_filter(wording.long_date)  # one date style on every page
+    app.add_template_filter(wording.long_datetime)
     return app

@@ -202,6 +202,18 @@ def _open_as(browser: Any, base: str, world: World, who: str, size: int, owner: 
     mobile = size == 390
     context = browser.new_context(viewport=SIZES[size], is_mobile=mobile, has_touch=mobile)
     page = context.new_page()
+    # Script errors and CSP refusals, page by page (the favicon and the 404 page's own
+    # status are not errors of a script).
+    page.csmap_errors = []
+    page.on("pageerror", lambda e: page.csmap_errors.append(str(e)))
+    page.on(
+        "console",
+        lambda m: (
+            page.csmap_errors.append(m.text)
+            if m.type == "error" and "404" not in m.text and "favicon" not in m.text
+            else None
+        ),
+    )
     if who in world.people:
         browser_sign_in(page, base, world.people[who], owner)
     return page
@@ -248,6 +260,9 @@ def test_every_page_fits_and_every_map_states_its_precision(
                 page.wait_for_selector(p.ready, state="attached", timeout=30_000)
             page.wait_for_load_state("networkidle")
             page.wait_for_timeout(150)  # fonts and the last paint
+            if page.csmap_errors:
+                problems.append(f"{p.name} at {size}: script errors {page.csmap_errors}")
+                page.csmap_errors.clear()
             width = page.evaluate("document.documentElement.scrollWidth")
             if width > size:
                 wide = page.evaluate(WIDE_JS)

@@ -102,6 +102,20 @@ def long_date(value: date | datetime | str | None) -> str:
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
+def long_datetime(value: str | datetime | None) -> str:
+    """An instant in the one style, to the minute, in the zone it was given in (the pages
+    that show these say "UTC"): ``6 December 2026, 10:19``.
+
+    >>> long_datetime("2026-12-06T10:19Z"), long_datetime(None)
+    ('6 December 2026, 10:19', '')
+    """
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return f"{long_date(value)}, {value:%H:%M}"
+
+
 def month_name(value: date) -> str:
     """``November 2026``."""
     return f"{MONTHS[value.month - 1]} {value.year}"
