@@ -236,3 +236,31 @@ def test_the_record_map_opens_where_it_was_left_and_finds_the_user(
     page.goto(live_server + "/record")
     page.wait_for_selector("body[data-record-ready='1']")
     assert page.locator("#record-map").get_attribute("data-opened") == "last"
+
+
+def test_the_map_legend_on_a_phone_opens_as_a_sheet_and_folds_to_one_line(
+    open_as: Any, live_server: str, make_user: Any
+) -> None:
+    page = open_as(make_user("police", "analyst"), 390)
+    page.wait_for_selector("body[data-map-ready='1'][data-contexts-ready='1']")
+    legend = page.locator(".cs-legend")
+    toggle = page.locator(".cs-legend__toggle")
+    caption = page.locator("#map .map-precision")
+    # Folded: one line that says what the map shows; the precision caption below it.
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(toggle).to_contain_text("Legend: base map, 1 boundary set")
+    folded = legend.bounding_box()
+    assert folded and folded["height"] < 60, folded
+    # Open: a sheet across the map, above the caption, which stays in view and uncovered.
+    toggle.click()
+    expect(page.locator("#cs-legend-body")).to_be_visible()
+    sheet = legend.bounding_box()
+    cap = caption.bounding_box()
+    assert sheet and cap and sheet["width"] >= 360 and sheet["height"] > 200, sheet
+    assert sheet["y"] + sheet["height"] <= cap["y"] + 1, (sheet, cap)
+    assert cap["y"] + cap["height"] <= 844
+    expect(legend).to_contain_text("Our contexts")
+    # Escape folds it back to its line.
+    page.keyboard.press("Escape")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(toggle).to_be_focused()
