@@ -10,13 +10,14 @@ STAMP := $(VENV)/.csmap-installed
 PORT ?= 5000
 
 .PHONY: help demo test bootstrap os-deps os-deps-browser venv db-up db-down db-status migrate \
-        demo-data serve lint typecheck pytest bench bench-load drill vendor vendor-check clean
+        demo-data serve lint typecheck jstest pytest bench bench-load drill vendor vendor-check \
+        clean
 
 help:
 	@echo "make demo    set up everything and serve the demo town on http://127.0.0.1:$(PORT)"
 	@echo "make test    set up everything and run lint, types, unit, PostGIS and browser tests"
-	@echo "helpers:     db-up db-down db-status migrate demo-data serve lint typecheck bench vendor"
-	@echo "             drill (fault drill) bench-load (locust against a served demo)"
+	@echo "helpers:     db-up db-down db-status migrate demo-data serve lint typecheck jstest bench"
+	@echo "             vendor drill (fault drill) bench-load (locust against a served demo)"
 
 # -- set-up -----------------------------------------------------------------------------------
 os-deps:
@@ -59,7 +60,7 @@ demo: demo-data
 	@echo
 	@$(CSMAP) serve --port $(PORT)
 
-test: os-deps-browser venv db-up lint typecheck pytest
+test: os-deps-browser venv db-up lint typecheck jstest pytest
 
 # -- checks -----------------------------------------------------------------------------------
 lint: venv
@@ -69,6 +70,10 @@ lint: venv
 
 typecheck: venv
 	$(VENV)/bin/mypy
+
+# The front end's pure logic (static/js), with Node's built-in test runner: nothing to install.
+jstest: os-deps-browser
+	node --test tests/js/*.test.mjs
 
 pytest: venv
 	$(PY) -m pytest

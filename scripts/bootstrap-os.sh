@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the OS packages csmap needs, only when they are missing.
 #   PostgreSQL server + PostGIS and Pango + fonts (always: the app renders briefing-pack PDFs
-#   with WeasyPrint); Chromium and fonts (with --browser, for the tests).
+#   with WeasyPrint); Chromium, fonts and Node.js (with --browser, for the tests: Node runs the
+#   front end's unit tests with its built-in test runner).
 # On Debian/Ubuntu as root this uses apt-get; anywhere else it stops and names the packages.
 set -euo pipefail
 
@@ -15,6 +16,7 @@ have_browser() { command -v chromium >/dev/null && fc-list 2>/dev/null | grep -q
 # GDAL 3.6 (Debian bookworm's, as in many QGIS installs) with its validate_gpkg.py: the tests
 # check that exports open there too, not only in pyogrio's newer GDAL.
 have_gdal_py() { [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c "import osgeo_utils.samples.validate_gpkg" 2>/dev/null; }
+have_node() { command -v node >/dev/null; }
 # grep without -q: reading all of ldconfig's output avoids a SIGPIPE failing the pipefail.
 have_pango() {
   ldconfig -p 2>/dev/null | grep -F libpangoft2-1.0.so.0 >/dev/null &&
@@ -28,6 +30,7 @@ if ! have_postgres; then missing+=("postgresql-<version>-postgis-3"); fi
 have_pango || missing+=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
 if (( want_browser )) && ! have_browser; then missing+=(chromium fonts-dejavu-core); fi
 if (( want_browser )) && ! have_gdal_py; then missing+=(python3-gdal); fi
+if (( want_browser )) && ! have_node; then missing+=(nodejs); fi
 
 (( ${#missing[@]} == 0 )) && exit 0
 
@@ -56,4 +59,5 @@ have_postgis || apt_get install "postgresql-$(pg_version)-postgis-3"
 have_pango || apt_get install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fontconfig
 if (( want_browser )) && ! have_browser; then apt_get install chromium fonts-dejavu-core fontconfig; fi
 if (( want_browser )) && ! have_gdal_py; then apt_get install python3-gdal; fi
+if (( want_browser )) && ! have_node; then apt_get install nodejs; fi
 echo "OS packages ready."

@@ -60,7 +60,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     from webmap.features.sharing import link as share_link
     from webmap.features.sharing import pages as shares
     from webmap.infra import db
-    from webmap.web import errors, health, hygiene, metrics, request_log, security
+    from webmap.web import errors, health, hygiene, metrics, request_log, security, wording
 
     db.init_app(app, settings)
     request_log.init_app(app)  # first: its clock starts before, and its line ends after, all else
@@ -90,4 +90,6 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
     app.context_processor(admin.nav_context)
+    app.add_template_filter(wording.long_date)  # one date style on every page
+    app.add_template_filter(wording.long_datetime)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -42,6 +43,13 @@ def phone(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def early_november(monkeypatch: Any) -> None:
+    """Six days into the month after the demo's last one: the panel opens on October 2026
+    (complete, with data) and marks November in progress, whatever the real date."""
+    monkeypatch.setattr("webmap.features.layers.pages.today", lambda: date(2026, 11, 6))
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +145,7 @@ def test_chair_plays_the_months_and_reads_the_trends(
     watch.first.get_by_role("button", name=re.compile("^Zoom to")).click()
     expect(page.locator("#pnl-selected")).to_be_visible()
     expect(page.locator("#pnl-spark svg polyline")).to_have_count(1)
-    expect(page.locator("#pnl-spark table tbody tr")).to_have_count(12)
+    expect(page.locator("#pnl-spark table tbody tr")).to_have_count(13)  # and November
     page.locator("#pnl-selected").scroll_into_view_if_needed()
     screenshot(page, "panel-1280-selected")
     expect(page.locator("#pnl-contexts tr").first).to_be_visible()
@@ -187,7 +195,7 @@ def test_keyboard_picks_a_cell_and_category_filter(
     page.keyboard.press("Enter")
     expect(page.locator("#pnl-selected")).to_be_visible()
     expect(page.locator("#pnl-selected-title")).to_contain_text("Selected: Cell")
-    expect(page.locator("#pnl-spark svg circle")).to_have_count(12)
+    expect(page.locator("#pnl-spark svg circle")).to_have_count(13)
 
     total_all = page.locator("#pnl-total").inner_text()
     page.get_by_label("Category").select_option(label="Suspected drug running")
@@ -283,7 +291,7 @@ def test_chair_switches_to_fine_cells_from_vector_tiles(
     expect(page.locator(".pnl-tooltip")).to_contain_text(re.compile(r"\d+ records? in "))
     page.mouse.click(spot[0], spot[1])
     expect(page.locator("#pnl-selected-title")).to_contain_text("Selected: Cell")
-    expect(page.locator("#pnl-spark svg circle")).to_have_count(12)
+    expect(page.locator("#pnl-spark svg circle")).to_have_count(13)
     assert not errors, errors
 
 

@@ -134,6 +134,7 @@ def test_phone_hotspot_route_sighting_and_other_agency_404(
     assert geometry_status(page).startswith("Pin placed")
     page.get_by_label("Name", exact=True).fill("Underpass by Mill Lane")
     page.get_by_label("Poor lighting").check()
+    page.get_by_label("Status", exact=True).select_option("referred")  # none is chosen for us
     kind, hotspot_id = save(page)
     assert kind == "context"
     assert page.locator("#f-name").input_value() == ""  # ready for the next record
@@ -153,6 +154,7 @@ def test_phone_hotspot_route_sighting_and_other_agency_404(
     assert "finished" in geometry_status(page)
     page.get_by_label("Route name or number").fill("7")
     page.get_by_label("Operator").fill("Coastline Buses")
+    page.get_by_label("Status", exact=True).select_option("referred")
     kind, route_id = save(page)
     assert kind == "context"
 
@@ -326,6 +328,7 @@ def test_edit_conflict_and_delete_on_the_detail_page(
         tap_map(page, fx, fy)
     assert geometry_status(page) == "4 points — finish the area when done."
     page.get_by_label("Name", exact=True).fill("Empty shop on Quay Street")
+    page.get_by_label("Status", exact=True).select_option("referred")
     _, context_id = save(page)
 
     page.get_by_role("link", name="View it").click()

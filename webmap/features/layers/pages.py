@@ -1,6 +1,6 @@
 """The MACE panel page: where harm concentrates, month by month, and what changed.
 
-Both pages are HTML shells. Their script (``static/js/panel.js``) reads the trend layers
+Both pages are HTML shells. Their script (``static/js/pages/panel.js``) reads the trend layers
 through the JSON API under ``/api/v1/layers`` — so every read is checked and audited in one
 place — and draws them on the light base map. ``/panel/print`` is the same data laid out for
 the meeting pack (A4 landscape), without the controls.
@@ -16,7 +16,6 @@ from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
 from webmap.access.policy import can, permission
-from webmap.access.session import actor
 from webmap.features.reference import queries as reference
 from webmap.infra.db import get_session, unit_of_work
 
@@ -59,6 +58,18 @@ def _choices() -> dict[str, str]:
     return out
 
 
+def today() -> date:
+    """The server's calendar day: the panel opens on the last month that has ended by it and
+    marks the month in progress. (One seam, so browser tests can fix the day.)"""
+    return date.today()
+
+
+def _current_month() -> str:
+    """The month in progress, ``YYYY-MM``: the script marks it "in progress — incomplete" and
+    compares complete months only."""
+    return today().strftime("%Y-%m")
+
+
 def _shared() -> dict[str, Any] | None:
     """What the page needs to show partners' shared layers by two boundary sets, if the
     user's role may read shared layers."""
@@ -84,6 +95,7 @@ def panel(scope: frozenset[str]) -> str:
         urls=_urls(),
         res=RESOLUTION,
         choices=_choices(),
+        current_month=_current_month(),
         mode="panel",
         shared=_shared(),
     )
@@ -99,7 +111,8 @@ def print_view(scope: frozenset[str]) -> str:
         urls=_urls(),
         res=RESOLUTION,
         choices=_choices(),
+        current_month=_current_month(),
         mode="print",
-        agency_name=getattr(actor(), "agency_name", ""),
-        prepared=date.today(),
+        agency_name=current_user.agency_name,
+        prepared=today(),
     )

@@ -39,6 +39,7 @@ from webmap.infra.db import get_session, side_sessions, unit_of_work
 from webmap.infra.errors import DomainError, Gone
 from webmap.models.packs import BriefingPack
 from webmap.web.errors import status_of
+from webmap.web.wording import plain_errors
 
 bp = Blueprint("packs", __name__, url_prefix="/packs")
 
@@ -58,6 +59,27 @@ LABELS = {
     "marking": "Handling marking",
     "signs": "Signs to look for",
     "how_to_report": "How to report",
+}
+#: How the form's error sentences name each field, and what to do when one is left empty.
+FIELD_NAMES = {name: f"“{label}”" for name, label in LABELS.items()} | {
+    "title": "The title",
+    "review_on": "The review date",
+    "signs": "“Signs to look for”",
+    "how_to_report": "“How to report”",
+}
+MISSING = {
+    "recipient_kind": "Choose who the pack is for",
+    "recipient_agency": "Choose the operator or business",
+    "external_name": "Enter the named recipient",
+    "external_organisation": "Enter their organisation",
+    "title": "Give the pack a title",
+    "areas": "Choose at least one area",
+    "period_from": "Choose the first quarter",
+    "period_to": "Choose the last quarter",
+    "review_on": "Enter the date to review the pack by",
+    "marking": "Choose a handling marking",
+    "signs": "Write the signs to look for",
+    "how_to_report": "Write how to report",
 }
 STATE_TEXT = {
     "pending": "Waiting for a second person's approval",
@@ -92,6 +114,9 @@ def index(scope: frozenset[str]) -> str:
         state_text=STATE_TEXT,
         may_create=can(current_user.role, "pack", "create", "own"),
         may_edit_texts=can(current_user.role, "pack_text", "edit", "own"),
+        # A pending pack of ours that this user (not its maker) may decide: badged.
+        may_approve=can(current_user.role, "pack", "approve", "own"),
+        me=str(current_user.id),
     )
 
 
@@ -170,7 +195,8 @@ def new(scope: frozenset[str]) -> Any:
             pack = packs.create_pack(session, actor(), _form_data())
         except DomainError as exc:
             session.rollback()
-            errors = exc.fields or {"form": exc.message}
+            errors = plain_errors(exc.fields, FIELD_NAMES, MISSING, form) if exc.fields else {}
+            errors = errors or {"form": exc.message}
         else:
             flash("Pack made. A second person must now approve it before anyone can have it.")
             return redirect(url_for("packs.detail", pack_id=pack.id))
@@ -344,7 +370,8 @@ def texts(scope: frozenset[str]) -> Any:
             pack_texts.save_texts(session, actor(), {**data, "area": area or None})
         except DomainError as exc:
             session.rollback()
-            errors = exc.fields or {"form": exc.message}
+            errors = plain_errors(exc.fields, FIELD_NAMES, MISSING, data) if exc.fields else {}
+            errors = errors or {"form": exc.message}
         else:
             flash("Wording saved. New packs for this area start from it.", "success")
             return redirect(url_for("packs.texts", area=area or None))

@@ -1,10 +1,11 @@
 """Recording pages: put on the map what was seen, where and when; list and open records.
 
-These are HTML shells only. The pages' scripts (``static/js/record.js`` and
-``static/js/records.js``) read and write the records through the JSON API under ``/api/v1``,
-so every rule (validation, versions, audit of what is read) is enforced in one place. The
-detail page only checks first that the record exists and is within the user's scope (no
-content is read, so nothing is audited): otherwise it is a 404, exactly like the API's.
+These are HTML shells only. The pages' scripts (``static/js/pages/record.js``,
+``records.js``, ``record-detail.js`` and ``vehicle.js``) read and write the records through
+the JSON API under ``/api/v1``, so every rule (validation, versions, audit of what is read)
+is enforced in one place. The detail page only checks first that the record exists and is
+within the user's scope (no content is read, so nothing is audited): otherwise it is a 404,
+exactly like the API's.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from flask_login import current_user
 
 from webmap.access.policy import permission, rule
 from webmap.access.session import actor
-from webmap.features.recording.queries import check_scope
+from webmap.features.recording.queries import check_scope, home_bounds
 from webmap.infra.db import get_session, unit_of_work
 from webmap.infra.errors import DomainError
 
@@ -46,7 +47,11 @@ def _urls() -> dict[str, str]:
 @permission("observation", "create")
 @unit_of_work
 def record(scope: frozenset[str]) -> str:
-    return render_template("recording/record.html", urls=_urls())
+    # The map opens where the user last was (the script remembers), else over this extent.
+    home = home_bounds(get_session(), current_user.agency_id)
+    return render_template(
+        "recording/record.html", urls=_urls(), home=",".join(map(str, home)) if home else ""
+    )
 
 
 @bp.get("/records")

@@ -335,3 +335,18 @@ def get_record(
         subject_agency_id=owner,
     )
     return body
+
+
+def home_bounds(session: Session, agency: uuid.UUID) -> list[float] | None:
+    """[min lon, min lat, max lon, max lat] of the agency's jurisdiction (its areas, from any
+    boundary set): where the recording map opens for someone who has not used it here yet.
+    None when the agency has no jurisdiction recorded."""
+    row = session.execute(
+        text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(a.geom)"
+            " AS e FROM agency_jurisdiction j JOIN area a ON a.id = j.area_id"
+            " WHERE j.agency_id = :a) x"
+        ),
+        {"a": agency},
+    ).one()
+    return None if row[0] is None else [round(float(v), 6) for v in row]

@@ -57,22 +57,40 @@ SET_ORDER: Final = (
 )
 
 
+#: Only what lies over the service area is offered: an area holding cells of the lattice
+#: (which covers the service area; shares, panels and packs are made of its cells), and a
+#: set with such an area. A set imported for somewhere else stays out of every list but the
+#: admin's. ``{b}``/``{a}`` are the boundary_set and area tables' aliases.
+SET_OVER_SERVICE_AREA: Final = (
+    "EXISTS (SELECT 1 FROM area sa JOIN cell_area sc ON sc.area_id = sa.id"
+    " WHERE sa.boundary_set_id = {b}.id)"
+)
+AREA_OVER_SERVICE_AREA: Final = "EXISTS (SELECT 1 FROM cell_area ac WHERE ac.area_id = {a}.id)"
+
+
 def current_boundary_sets(session: Session) -> list[tuple[str, str]]:
-    """(slug, name) of each current boundary set, in the one order."""
+    """(slug, name) of each current boundary set over the service area, in the one order."""
     order = SET_ORDER.format(b="b")
+    over = SET_OVER_SERVICE_AREA.format(b="b")
     rows = session.execute(
-        text(f"SELECT b.slug, b.name FROM boundary_set b WHERE b.is_current ORDER BY {order}")  # noqa: S608 - a constant
+        text(
+            f"SELECT b.slug, b.name FROM boundary_set b WHERE b.is_current AND {over}"  # noqa: S608 - constants
+            f" ORDER BY {order}"
+        )
     ).all()
     return [(slug, name) for slug, name in rows]
 
 
 def areas_by_set(session: Session) -> dict[str, list[tuple[str, str]]]:
-    """Each current boundary set's name → its areas as (id, "code name"), in the one order."""
+    """Each current boundary set's name → its areas over the service area as (id, "code
+    name"), in the one order."""
     order = SET_ORDER.format(b="b")
+    over = AREA_OVER_SERVICE_AREA.format(a="a")
     rows = session.execute(
         text(
-            "SELECT b.name, a.id, a.code, a.name FROM boundary_set b"  # noqa: S608 - a constant
-            f" JOIN area a ON a.boundary_set_id = b.id WHERE b.is_current ORDER BY {order}, a.code"
+            "SELECT b.name, a.id, a.code, a.name FROM boundary_set b"  # noqa: S608 - constants
+            f" JOIN area a ON a.boundary_set_id = b.id WHERE b.is_current AND {over}"
+            f" ORDER BY {order}, a.code"
         )
     ).all()
     sets: dict[str, list[tuple[str, str]]] = {}
@@ -134,16 +152,19 @@ def vocabulary(session: Session, table: str) -> list[tuple[str, str]]:
 
 
 def list_boundary_sets(session: Session) -> list[dict[str, Any]]:
-    """The current generation of each boundary set, with its area count."""
+    """The current generation of each boundary set over the service area, with its area
+    count."""
     rows = session.execute(
         text(
             """
             SELECT bs.id, bs.slug, bs.name, bs.kind::text AS kind, bs.generation, bs.map_default,
                    count(a.id) AS area_count
             FROM boundary_set bs LEFT JOIN area a ON a.boundary_set_id = bs.id
-            WHERE bs.is_current
+            WHERE bs.is_current AND """  # noqa: S608 - constants
+            + SET_OVER_SERVICE_AREA.format(b="bs")
+            + """
             GROUP BY bs.id
-            ORDER BY """  # noqa: S608 - SET_ORDER is a constant
+            ORDER BY """
             + SET_ORDER.format(b="bs")
         )
     ).mappings()

@@ -136,10 +136,14 @@ class Publication:
 
 
 def period_text(share: Share) -> str:
-    start = share.period_from.strftime("%Y-%m")
+    """The share's periods as people read dates: "December 2025 to November 2026"."""
+
+    def name(d: date) -> str:
+        return f"{_MONTH_NAMES[d.month - 1]} {d.year}"
+
     if share.period_to is None:
-        return f"from {start}, ongoing"
-    return f"{start} to {add_months(share.period_to, -1).strftime('%Y-%m')}"
+        return f"from {name(share.period_from)}, ongoing"
+    return f"{name(share.period_from)} to {name(add_months(share.period_to, -1))}"
 
 
 def publish_due(

@@ -28,8 +28,42 @@ from webmap.features.sharing import tokens
 from webmap.infra.db import get_session, unit_of_work
 from webmap.infra.errors import DomainError
 from webmap.infra.validation import validated
+from webmap.web.wording import plain_errors
 
 bp = Blueprint("shares", __name__, url_prefix="/shares")
+
+#: How the form's error sentences name each field, and what to do when one is left empty
+#: (webmap.web.wording.plain_errors).
+FIELD_NAMES = {
+    "tier": "The tier",
+    "recipient_kind": "Who to share with",
+    "recipient_agencies": "The agencies",
+    "panel_id": "The panel",
+    "external_name": "The recipient's name",
+    "external_organisation": "Their organisation",
+    "areas": "The areas",
+    "buffer_rings": "The buffer",
+    "layers": "The layers",
+    "period_from": "The first month",
+    "period_to": "The last month",
+    "purpose": "The purpose",
+    "lawful_basis": "The lawful basis",
+    "agreement_ref": "The agreement reference",
+    "expires_on": "The expiry date",
+}
+MISSING = {
+    "tier": "Choose tier B or tier C",
+    "recipient_kind": "Choose who to share with: agencies, a panel or a named recipient",
+    "recipient_agencies": "Choose at least one agency to share with",
+    "panel_id": "Choose a panel",
+    "areas": "Choose at least one area",
+    "layers": "Choose at least one layer",
+    "period_from": "Enter the first month to share, like 2026-04",
+    "purpose": "Say what the recipients will use it for",
+    "lawful_basis": "Enter the lawful basis for sharing",
+    "agreement_ref": "Enter the information-sharing agreement reference",
+    "expires_on": "Enter the date the share expires",
+}
 
 LAWFUL_BASES = (
     "Children Act 2004 s.10-11 (co-operation and safeguarding duties)",
@@ -96,6 +130,8 @@ def index(scope: frozenset[str]) -> str:
         "shares/index.html",
         shares=sharing_views.overview(get_session(), actor()),
         may_create=can(current_user.role, "share", "create", "own"),
+        # A pending share of ours that this user (not its maker) may decide: badged.
+        may_approve=can(current_user.role, "share", "approve", "own"),
     )
 
 
@@ -112,7 +148,8 @@ def new(scope: frozenset[str]) -> Any:
             share = sharing.create_share(session, actor(), validated(sharing.ShareIn, form))
         except DomainError as exc:
             session.rollback()
-            errors = exc.fields or {"form": exc.message}
+            errors = plain_errors(exc.fields, FIELD_NAMES, MISSING, form) if exc.fields else {}
+            errors = errors or {"form": exc.message}
         else:
             flash(
                 "Share made."
