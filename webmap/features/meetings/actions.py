@@ -31,7 +31,7 @@ from webmap.features.meetings.lifecycle import (
 )
 from webmap.features.meetings.queries import PanelInfo
 from webmap.features.meetings.schemas import ActionIn, ProgressIn
-from webmap.features.meetings.service import check_texts, ruled_out
+from webmap.features.meetings.service import check_texts, require
 from webmap.infra import audit
 from webmap.infra.errors import Conflict, Invalid, Refused
 from webmap.models.meetings import ActionUpdate, Meeting, PanelAction
@@ -78,9 +78,7 @@ def agree(
     session: Session, user: Actor, panel: PanelInfo, meeting: Meeting, data: ActionIn
 ) -> PanelAction:
     """Record an action agreed at the (open) meeting; the chair only."""
-    why = ruled_out(meeting, user)["manage"]
-    if why is not None:
-        raise Refused(f"You cannot change this meeting: {why}.", {"meeting": why})
+    require(meeting, user)
     if data.owner_agency_id not in panel.member_ids():
         raise Invalid.field("owner_agency_id", "is not a member of this panel")
     if data.due_on < meeting.held_on:

@@ -33,10 +33,9 @@ from webmap.features.layers.queries import add_months
 from webmap.features.meetings import queries
 from webmap.features.meetings.lifecycle import FOUR_P, STAGES, action_state, london_day
 from webmap.features.meetings.queries import PanelInfo
-from webmap.features.meetings.service import ruled_out
+from webmap.features.meetings.service import require
 from webmap.features.sharing import output as share_output
 from webmap.infra import audit
-from webmap.infra.errors import Refused
 from webmap.models.meetings import Meeting, PanelAction
 from webmap.models.sharing import Share
 
@@ -135,7 +134,17 @@ def what_changed(
 ) -> list[dict[str, Any]]:
     """One item per source and area whose published total changed between the windows."""
     items: list[dict[str, Any]] = []
-    for share in panel_shares(session, panel):
+    shares = panel_shares(session, panel)
+    if not shares:
+        return [
+            {
+                "section": "changes",
+                "title": "No agency shares its layers with this panel yet",
+                "detail": "What changed is read from tier B shares addressed to the panel.",
+                "ref": None,
+            }
+        ]
+    for share in shares:
         if session_factory is not None:
             share_output.publish_due(share, session_factory)
         pub = share_output.publish(session, share)
@@ -306,9 +315,7 @@ def draft(
     now: datetime,
 ) -> Meeting:
     """Replace the agenda with a fresh draft (the chair of an open meeting only)."""
-    why = ruled_out(meeting, user)["manage"]
-    if why is not None:
-        raise Refused(f"You cannot change this meeting: {why}.", {"meeting": why})
+    require(meeting, user)
     items = draft_items(session, user, panel, meeting, session_factory, now)
     meeting.agenda = items
     meeting.agenda_drafted_at = now

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -27,6 +27,16 @@ from webmap.models.meetings import (
     Referral,
     ReferralStage,
 )
+
+_Row = TypeVar("_Row")
+
+
+def _one(session: Session, model: type[_Row], raw_id: uuid.UUID | str, what: str) -> _Row:
+    """The row with this id if the user may see it; NotFound (naming ``what``) otherwise."""
+    found = session.get(model, rid) if (rid := parse_uuid(str(raw_id))) else None
+    if found is None:
+        raise NotFound(f"No such {what}.")
+    return found
 
 
 @dataclass(frozen=True)
@@ -140,11 +150,7 @@ def meetings_of(session: Session, panel_id: uuid.UUID) -> list[Meeting]:
 
 
 def meeting_or_404(session: Session, meeting_id: uuid.UUID | str) -> Meeting:
-    mid = parse_uuid(str(meeting_id))
-    meeting = session.get(Meeting, mid) if mid else None
-    if meeting is None:
-        raise NotFound("No such meeting.")
-    return meeting
+    return _one(session, Meeting, meeting_id, "meeting")
 
 
 def previous_meeting(session: Session, meeting: Meeting) -> Meeting | None:
@@ -193,11 +199,7 @@ def referrals_of(session: Session, panel_id: uuid.UUID) -> list[Referral]:
 
 
 def referral_or_404(session: Session, referral_id: uuid.UUID | str) -> Referral:
-    rid = parse_uuid(str(referral_id))
-    referral = session.get(Referral, rid) if rid else None
-    if referral is None:
-        raise NotFound("No such referral.")
-    return referral
+    return _one(session, Referral, referral_id, "referral")
 
 
 def stage_history(session: Session, referral_id: uuid.UUID) -> list[ReferralStage]:
@@ -249,11 +251,7 @@ def actions_of_agency(session: Session, agency_id: uuid.UUID) -> list[PanelActio
 
 
 def action_or_404(session: Session, action_id: uuid.UUID | str) -> PanelAction:
-    aid = parse_uuid(str(action_id))
-    action = session.get(PanelAction, aid) if aid else None
-    if action is None:
-        raise NotFound("No such action.")
-    return action
+    return _one(session, PanelAction, action_id, "action")
 
 
 def updates_of(session: Session, action_id: uuid.UUID) -> list[ActionUpdate]:

@@ -72,7 +72,8 @@ def may(session: Session, user: Actor, meeting: Meeting) -> frozenset[str]:
     return allowed
 
 
-def _require(meeting: Meeting, user: Actor, what: str = "manage") -> None:
+def require(meeting: Meeting, user: Actor, what: str = "manage") -> None:
+    """Refuse (403) what the meeting's own state rules out for ``user``."""
     why = ruled_out(meeting, user)[what]
     if why is not None:
         raise Refused(f"You cannot change this meeting: {why}.", {"meeting": why})
@@ -116,7 +117,7 @@ def set_agenda(
     session: Session, user: Actor, panel: PanelInfo, meeting: Meeting, data: AgendaIn
 ) -> Meeting:
     """Replace the agenda with the chair's edited items (in the sections' order)."""
-    _require(meeting, user)
+    require(meeting, user)
     check_texts(
         session, user, panel,
         {f"items.{n}": f"{i.title} {i.detail}" for n, i in enumerate(data.items)},
@@ -137,7 +138,7 @@ def set_agenda(
 def record_attendance(
     session: Session, user: Actor, panel: PanelInfo, meeting: Meeting, data: AttendanceIn
 ) -> list[MeetingAttendance]:
-    _require(meeting, user)
+    require(meeting, user)
     members = panel.member_ids()
     seen: set[uuid.UUID] = set()
     for n, entry in enumerate(data.entries):
@@ -170,9 +171,9 @@ def add_decision(
     """A decision or minute while the meeting is open; afterwards, only a correction, which
     is a new record naming the one it corrects, with the reason (the original is kept)."""
     if data.corrects is None:
-        _require(meeting, user)
+        require(meeting, user)
     else:
-        _require(meeting, user, "correct")
+        require(meeting, user, "correct")
         if not (data.reason or "").strip():
             raise Invalid.field("reason", "say why the record is corrected")
         original = session.get(MeetingDecision, data.corrects)
@@ -201,7 +202,7 @@ def add_decision(
 
 def close_meeting(session: Session, user: Actor, meeting: Meeting, version: int | None) -> Meeting:
     """Close the meeting: from now on it is read-only but for corrections."""
-    _require(meeting, user)
+    require(meeting, user)
     if london_day(datetime.now(UTC)) < meeting.held_on:
         raise Invalid.field("held_on", "a meeting cannot be closed before the day it is held")
     _bump(meeting, version)
