@@ -182,7 +182,9 @@ def test_overdue_is_a_london_calendar_date(who: Any, world: mw.World) -> None:
     m = _meeting(who, world, _today() - timedelta(days=10))
     yesterday = _action(who, world, m["id"], due_on=(_today() - timedelta(days=1)).isoformat())
     today = _action(who, world, m["id"], due_on=_today().isoformat())
-    mine = {a["id"]: a for a in who("police", "analyst")("GET", "/api/v1/actions").get_json()["actions"]}
+    mine = {
+        a["id"]: a for a in who("police", "analyst")("GET", "/api/v1/actions").get_json()["actions"]
+    }
     assert mine[yesterday.get_json()["id"]]["state"] == "overdue"
     assert mine[today.get_json()["id"]]["state"] == "due_soon"
 
@@ -195,13 +197,17 @@ def test_progress_by_the_owner_agency_is_seen_by_every_member(
         who, world, m["id"], four_p="prevent", owner_agency_id=world.agency_ids["vcse"],
         title="Youth work outreach at the bus station",
     ).get_json()  # fmt: skip
-    assert who("police", "practitioner")(
-        "POST", f"/api/v1/actions/{a['id']}/updates", {"note": "We could help."}
-    ).status_code == 403  # not police's action, and a practitioner is no chair
+    assert (
+        who("police", "practitioner")(
+            "POST", f"/api/v1/actions/{a['id']}/updates", {"note": "We could help."}
+        ).status_code
+        == 403
+    )  # not police's action, and a practitioner is no chair
     worker = who("vcse", "practitioner")
     resp = worker(
         "POST", f"/api/v1/actions/{a['id']}/updates",
-        {"note": "Two sessions held on Friday evenings.", "status": "done", "version": a["version"]},
+        {"note": "Two sessions held on Friday evenings.", "status": "done",
+         "version": a["version"]},
     )  # fmt: skip
     assert resp.status_code == 201, resp.get_json()
     seen = who("school", "practitioner")("GET", f"/api/v1/actions/{a['id']}").get_json()
@@ -243,8 +249,12 @@ def test_bad_meetings_and_attendance_are_refused(
     chair = who("police", "panel_chair")
     url = f"/api/v1/panels/{world.panel_id}/meetings"
     before = _count(owner_session_factory, "meeting", "panel_id = :p", p=world.panel_id)
-    for body, field in (({"held_on": "next week"}, "held_on"), ({"held_on": "1999-01-01"}, "held_on"),
-                        ({"held_on": _today().isoformat(), "kind": "party"}, "kind")):  # fmt: skip
+    bad = (
+        ({"held_on": "next week"}, "held_on"),
+        ({"held_on": "1999-01-01"}, "held_on"),
+        ({"held_on": _today().isoformat(), "kind": "party"}, "kind"),
+    )
+    for body, field in bad:
         resp = chair("POST", url, body)
         assert resp.status_code == 422 and field in resp.get_json()["error"]["fields"], body
     assert _count(owner_session_factory, "meeting", "panel_id = :p", p=world.panel_id) == before

@@ -90,7 +90,8 @@ COMMON_WORDS: Final = frozenset(
     concern concerns update progress officer officers team worker workers pcso dsl nhs"""
     )
 )
-#: Words that make a capitalised run the name of a place or an organisation, not a person.
+#: Words that make a capitalised run the name of a place, an organisation or a law, not a
+#: person.
 PLACE_WORDS: Final = frozenset(
     _words(
         """station park road street lane hill centre center school academy college club bus rail
@@ -99,7 +100,10 @@ PLACE_WORDS: Final = frozenset(
     quay harbour beach pier bridge car river wood woods common green field fields court
     avenue close drive way terrace crescent place walk row grove mews view rise hall house
     arcade mall cafe café pub bar leisure pool gym surgery clinic depot yard works buses
-    coaches taxis trains cabs cars travel services trust council ltd limited group company"""
+    coaches taxis trains cabs cars travel services trust council ltd limited group company
+        act acts regulations section schedule guidance article order code practice policy
+        protocol agreement strategy partnership board service unit safeguarding department
+        office programme team network forum"""
     )
 )
 
