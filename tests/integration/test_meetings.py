@@ -90,39 +90,59 @@ def test_a_chair_holds_a_meeting_from_agenda_to_close(
     assert drafted.status_code == 200, drafted.get_json()
     agenda = drafted.get_json()["agenda"]
     assert agenda and {i["section"] for i in agenda} <= {
-        "changes", "referrals", "reviews", "actions", "approvals", "other",
-    }  # fmt: skip
+        "changes",
+        "referrals",
+        "reviews",
+        "actions",
+        "approvals",
+        "other",
+    }
     edited = [*agenda, {"section": "other", "title": "Dates of next meetings"}]
     resp = chair(
-        "PUT", f"/api/v1/meetings/{mid}/agenda",
+        "PUT",
+        f"/api/v1/meetings/{mid}/agenda",
         {"version": drafted.get_json()["version"], "items": edited},
-    )  # fmt: skip
+    )
     assert resp.status_code == 200, resp.get_json()
     assert resp.get_json()["agenda"][-1]["title"] == "Dates of next meetings"
     entries = [
         {"agency_id": world.agency_ids[k], "status": s}
-        for k, s in (("police", "attended"), ("care", "attended"), ("school", "apologies"),
-                     ("vcse", "attended"))
-    ]  # fmt: skip
+        for k, s in (
+            ("police", "attended"),
+            ("care", "attended"),
+            ("school", "apologies"),
+            ("vcse", "attended"),
+        )
+    ]
     resp = chair("POST", f"/api/v1/meetings/{mid}/attendance", {"entries": entries})
     assert resp.status_code == 200, resp.get_json()
     assert len(resp.get_json()["attendance"]) == 4
     pursue = _action(who, world, mid)
     prevent = _action(
-        who, world, mid, four_p="prevent", owner_agency_id=world.agency_ids["vcse"],
+        who,
+        world,
+        mid,
+        four_p="prevent",
+        owner_agency_id=world.agency_ids["vcse"],
         title="Detached youth work sessions near the parade",
-    )  # fmt: skip
+    )
     assert pursue.status_code == prevent.status_code == 201, prevent.get_json()
     decision = chair(
-        "POST", f"/api/v1/meetings/{mid}/decisions",
+        "POST",
+        f"/api/v1/meetings/{mid}/decisions",
         {"body": "The panel agreed a joint focus on the bus station."},
-    )  # fmt: skip
+    )
     assert decision.status_code == 201
     version = decision.get_json()["version"]
     closed = chair("POST", f"/api/v1/meetings/{mid}/close", {"version": version})
     assert closed.status_code == 200 and closed.get_json()["status"] == "closed"
-    for action in ("meeting.created", "meeting.agenda_drafted", "meeting.agenda_changed",
-                   "meeting.attendance", "meeting.closed"):  # fmt: skip
+    for action in (
+        "meeting.created",
+        "meeting.agenda_drafted",
+        "meeting.agenda_changed",
+        "meeting.attendance",
+        "meeting.closed",
+    ):
         assert _audited(owner_session_factory, action, mid) == 1, action
     assert _audited(owner_session_factory, "action.created", pursue.get_json()["id"]) == 1
     # Closed: read-only, except for corrections that keep the original.
@@ -135,10 +155,14 @@ def test_a_chair_holds_a_meeting_from_agenda_to_close(
     assert _action(who, world, mid).status_code == 403
     original = closed.get_json()["decisions"][0]
     fix = chair(
-        "POST", f"/api/v1/meetings/{mid}/decisions",
-        {"body": "The panel agreed a joint focus on the bus station and the parade.",
-         "corrects": original["id"], "reason": "The parade was agreed too."},
-    )  # fmt: skip
+        "POST",
+        f"/api/v1/meetings/{mid}/decisions",
+        {
+            "body": "The panel agreed a joint focus on the bus station and the parade.",
+            "corrects": original["id"],
+            "reason": "The parade was agreed too.",
+        },
+    )
     assert fix.status_code == 201, fix.get_json()
     records = fix.get_json()["decisions"]
     assert [d["superseded"] for d in records] == [True, False]
@@ -163,9 +187,10 @@ def test_carry_forward(who: Any, world: mw.World) -> None:
     for a, status in ((done, "done"), (cancelled, "cancelled")):
         body = a.get_json()
         resp = who("police", "analyst")(
-            "POST", f"/api/v1/actions/{body['id']}/updates",
+            "POST",
+            f"/api/v1/actions/{body['id']}/updates",
             {"note": "Finished with the partners.", "status": status, "version": body["version"]},
-        )  # fmt: skip
+        )
         assert resp.status_code == 201, resp.get_json()
     second = _meeting(who, world, _today())
     now_agreed = _action(who, world, second["id"], title="A fresh action for the parade")
@@ -194,9 +219,13 @@ def test_progress_by_the_owner_agency_is_seen_by_every_member(
 ) -> None:
     m = _meeting(who, world, _today())
     a = _action(
-        who, world, m["id"], four_p="prevent", owner_agency_id=world.agency_ids["vcse"],
+        who,
+        world,
+        m["id"],
+        four_p="prevent",
+        owner_agency_id=world.agency_ids["vcse"],
         title="Youth work outreach at the bus station",
-    ).get_json()  # fmt: skip
+    ).get_json()
     assert (
         who("police", "practitioner")(
             "POST", f"/api/v1/actions/{a['id']}/updates", {"note": "We could help."}
@@ -205,18 +234,23 @@ def test_progress_by_the_owner_agency_is_seen_by_every_member(
     )  # not police's action, and a practitioner is no chair
     worker = who("vcse", "practitioner")
     resp = worker(
-        "POST", f"/api/v1/actions/{a['id']}/updates",
-        {"note": "Two sessions held on Friday evenings.", "status": "done",
-         "version": a["version"]},
-    )  # fmt: skip
+        "POST",
+        f"/api/v1/actions/{a['id']}/updates",
+        {
+            "note": "Two sessions held on Friday evenings.",
+            "status": "done",
+            "version": a["version"],
+        },
+    )
     assert resp.status_code == 201, resp.get_json()
     seen = who("school", "practitioner")("GET", f"/api/v1/actions/{a['id']}").get_json()
     assert seen["status"] == "done" and seen["updates"][0]["note"].startswith("Two sessions")
     assert _audited(owner_session_factory, "action.progress", a["id"]) == 1
     stale = worker(
-        "POST", f"/api/v1/actions/{a['id']}/updates",
+        "POST",
+        f"/api/v1/actions/{a['id']}/updates",
         {"note": "Reopened?", "status": "open", "version": a["version"]},
-    )  # fmt: skip
+    )
     assert stale.status_code == 409
 
 
@@ -277,8 +311,11 @@ def test_a_meeting_cannot_close_before_its_day(who: Any, world: mw.World) -> Non
 def test_a_system_admin_and_outsiders_see_none_of_it(who: Any, world: mw.World) -> None:
     m = _meeting(who, world, _today())
     outsider = who("outsider", "analyst")
-    for url in (f"/api/v1/meetings/{m['id']}", f"/api/v1/panels/{world.panel_id}/meetings",
-                f"/api/v1/panels/{world.panel_id}/partnership"):  # fmt: skip
+    for url in (
+        f"/api/v1/meetings/{m['id']}",
+        f"/api/v1/panels/{world.panel_id}/meetings",
+        f"/api/v1/panels/{world.panel_id}/partnership",
+    ):
         assert outsider("GET", url).status_code == 404, url
         assert who("police", "system_admin")("GET", url).status_code == 403, url
     assert {p["id"] for p in outsider("GET", "/api/v1/panels").get_json()["panels"]}.isdisjoint(

@@ -78,66 +78,105 @@ def history(who: Any, world: mw.World, owner_session_factory: Any) -> dict[str, 
     add_observations(owner_session_factory, world.slugs["police"], rows)
     analyst, chair = who("police", "analyst"), who("police", "panel_chair")
     share = analyst(
-        "POST", "/api/v1/shares",
-        {"tier": "B", "recipient_kind": "panel", "panel_id": world.panel_id,
-         "areas": [world.area_id], "layers": ["observations", "contexts"],
-         "period_from": win.before.strftime("%Y-%m"), "purpose": "The panel's picture of its ward",
-         "lawful_basis": "Children Act 2004 s.11", "agreement_ref": "ISA-MEETINGS-1",
-         "expires_on": (today + timedelta(days=90)).isoformat()},
-    )  # fmt: skip
+        "POST",
+        "/api/v1/shares",
+        {
+            "tier": "B",
+            "recipient_kind": "panel",
+            "panel_id": world.panel_id,
+            "areas": [world.area_id],
+            "layers": ["observations", "contexts"],
+            "period_from": win.before.strftime("%Y-%m"),
+            "purpose": "The panel's picture of its ward",
+            "lawful_basis": "Children Act 2004 s.11",
+            "agreement_ref": "ISA-MEETINGS-1",
+            "expires_on": (today + timedelta(days=90)).isoformat(),
+        },
+    )
     assert share.status_code == 201, share.get_json()
     pending = who("police", "analyst")(
-        "POST", "/api/v1/shares",
-        {"tier": "C", "recipient_kind": "external", "external_name": "Safeguarding lead",
-         "external_organisation": f"Coastal Taxis {uuid.uuid4().hex[:6]}",
-         "areas": [world.area_id], "layers": ["observations"], "period_from": "2025-01",
-         "period_to": "2025-12", "purpose": "A briefing for a taxi firm's drivers",
-         "lawful_basis": "Children Act 2004 s.11", "agreement_ref": "ISA-MEETINGS-2",
-         "expires_on": (today + timedelta(days=60)).isoformat()},
-    )  # fmt: skip
+        "POST",
+        "/api/v1/shares",
+        {
+            "tier": "C",
+            "recipient_kind": "external",
+            "external_name": "Safeguarding lead",
+            "external_organisation": f"Coastal Taxis {uuid.uuid4().hex[:6]}",
+            "areas": [world.area_id],
+            "layers": ["observations"],
+            "period_from": "2025-01",
+            "period_to": "2025-12",
+            "purpose": "A briefing for a taxi firm's drivers",
+            "lawful_basis": "Children Act 2004 s.11",
+            "agreement_ref": "ISA-MEETINGS-2",
+            "expires_on": (today + timedelta(days=60)).isoformat(),
+        },
+    )
     assert pending.status_code == 201 and pending.get_json()["state"] == "pending"
     previous = chair(
         "POST", f"/api/v1/panels/{world.panel_id}/meetings", {"held_on": previous_day.isoformat()}
     ).get_json()
     undone = chair(
-        "POST", f"/api/v1/meetings/{previous['id']}/actions",
-        {"four_p": "protect", "title": "Guardianship patrols by the bus station",
-         "owner_agency_id": world.agency_ids["care"], "area_id": world.area_id,
-         "due_on": (previous_day + timedelta(days=30)).isoformat()},
-    ).get_json()  # fmt: skip
+        "POST",
+        f"/api/v1/meetings/{previous['id']}/actions",
+        {
+            "four_p": "protect",
+            "title": "Guardianship patrols by the bus station",
+            "owner_agency_id": world.agency_ids["care"],
+            "area_id": world.area_id,
+            "due_on": (previous_day + timedelta(days=30)).isoformat(),
+        },
+    ).get_json()
     chair("POST", f"/api/v1/meetings/{previous['id']}/close", {"version": previous["version"]})
     old = analyst(
-        "POST", f"/api/v1/panels/{world.panel_id}/referrals",
-        {"context_id": world.contexts[("police", "the qzxvbolt den")],
-         "summary": "Children gathering late with older males, most weekday evenings.",
-         "purpose": "To agree disruption", "lawful_basis": "Children Act 2004 s.11"},
-    ).get_json()  # fmt: skip
+        "POST",
+        f"/api/v1/panels/{world.panel_id}/referrals",
+        {
+            "context_id": world.contexts[("police", "the qzxvbolt den")],
+            "summary": "Children gathering late with older males, most weekday evenings.",
+            "purpose": "To agree disruption",
+            "lawful_basis": "Children Act 2004 s.11",
+        },
+    ).get_json()
     with owner_session_factory() as s:  # referred before the last meeting, now due for review
         s.execute(
             text(
                 "UPDATE referral SET referred_at = :at, stage = 'plan', next_review_on = :due"
                 " WHERE id = :r"
             ),
-            {"at": datetime.combine(previous_day - timedelta(days=5), datetime.min.time(), UTC),
-             "due": today - timedelta(days=1), "r": old["id"]},
-        )  # fmt: skip
+            {
+                "at": datetime.combine(previous_day - timedelta(days=5), datetime.min.time(), UTC),
+                "due": today - timedelta(days=1),
+                "r": old["id"],
+            },
+        )
         s.commit()
     new = who("care", "analyst")(
-        "POST", f"/api/v1/panels/{world.panel_id}/referrals",
-        {"context_id": world.contexts[("care", "Harbour Bus Station")],
-         "summary": "Young people seen handing packages to drivers at the bus station.",
-         "purpose": "To agree disruption", "lawful_basis": "Children Act 2004 s.11"},
-    ).get_json()  # fmt: skip
+        "POST",
+        f"/api/v1/panels/{world.panel_id}/referrals",
+        {
+            "context_id": world.contexts[("care", "Harbour Bus Station")],
+            "summary": "Young people seen handing packages to drivers at the bus station.",
+            "purpose": "To agree disruption",
+            "lawful_basis": "Children Act 2004 s.11",
+        },
+    ).get_json()
     meeting = chair(
         "POST", f"/api/v1/panels/{world.panel_id}/meetings", {"held_on": today.isoformat()}
     ).get_json()
     agenda = chair("POST", f"/api/v1/meetings/{meeting['id']}/agenda/draft")
     assert agenda.status_code == 200, agenda.get_json()
     return {
-        "window": win, "area": area_name, "meeting": meeting, "agenda": agenda.get_json()["agenda"],
-        "undone": undone, "old": old, "new": new, "pending": pending.get_json(),
+        "window": win,
+        "area": area_name,
+        "meeting": meeting,
+        "agenda": agenda.get_json()["agenda"],
+        "undone": undone,
+        "old": old,
+        "new": new,
+        "pending": pending.get_json(),
         "share": share.get_json(),
-    }  # fmt: skip
+    }
 
 
 def _section(agenda: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
@@ -158,8 +197,9 @@ def test_the_agenda_for_a_seeded_history(history: dict[str, Any]) -> None:
     assert f"share:{history['pending']['id']}" in {i["ref"] for i in _section(agenda, "approvals")}
     # The order of the sections is the agenda's.
     order = [i["section"] for i in agenda]
-    assert order == sorted(order, key=["changes", "referrals", "reviews", "actions",
-                                        "approvals", "other"].index)  # fmt: skip
+    assert order == sorted(
+        order, key=["changes", "referrals", "reviews", "actions", "approvals", "other"].index
+    )
 
 
 def test_the_meeting_pack_renders_is_inspected_and_page_one_is_not_blank(
@@ -196,9 +236,10 @@ def test_the_pack_refuses_to_carry_what_the_panel_may_not_see(
         "POST", f"/api/v1/panels/{world.panel_id}/meetings", {"held_on": _today().isoformat()}
     ).get_json()
     note = chair(
-        "POST", f"/api/v1/meetings/{m['id']}/decisions",
+        "POST",
+        f"/api/v1/meetings/{m['id']}/decisions",
         {"kind": "minute", "body": "Partners described the qzxvbolt den and the lane behind it."},
-    )  # fmt: skip
+    )
     assert note.status_code == 201, note.get_json()
     resp = chair("GET", f"/api/v1/meetings/{m['id']}/pack.pdf")
     assert resp.status_code == 422

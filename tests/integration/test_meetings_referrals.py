@@ -128,8 +128,13 @@ def test_a_referral_is_a_recorded_disclosure_at_tier_b(
     assert str(row[1]) == world.agency_ids["police"]
     again = _refer(who, world, "the qzxvbolt den")
     assert again.status_code == 422 and "context_id" in again.get_json()["error"]["fields"]
-    theirs = _refer(who, world, "back of the parade", key="police", context_id=world.contexts[
-        ("care", "back of the parade")])  # fmt: skip
+    theirs = _refer(
+        who,
+        world,
+        "back of the parade",
+        key="police",
+        context_id=world.contexts[("care", "back of the parade")],
+    )
     assert theirs.status_code == 422 and "context_id" in theirs.get_json()["error"]["fields"]
 
 
@@ -201,7 +206,11 @@ def test_the_life_cycle_and_its_history(who: Any, world: mw.World) -> None:
     body = r.get_json()
     assert body["stage"] == "closed" and body["next_review_on"] is None
     assert [h["stage"] for h in body["history"]] == [
-        "referred", "assessment", "weighting", "plan", "closed",
-    ]  # fmt: skip
+        "referred",
+        "assessment",
+        "weighting",
+        "plan",
+        "closed",
+    ]
     assert body["history"][2]["weighting"] == "high"
     assert _move(chair, body, "plan").status_code == 422  # closed is closed

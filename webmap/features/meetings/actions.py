@@ -119,16 +119,21 @@ def may_update(action: PanelAction, user: Actor) -> bool:
     return can(user.role, "action", "update", relation_to(action, user))
 
 
-def post_progress(
-    session: Session, user: Actor, panel: PanelInfo, action: PanelAction, data: ProgressIn,
-    now: datetime,
-) -> ActionUpdate:  # fmt: skip
-    """Progress from the owner agency (or a chair), optionally moving the status."""
+def require_updater(action: PanelAction, user: Actor) -> None:
+    """Refuse (403) a member who may see the action but not update it (before reading a body)."""
     if not may_update(action, user):
         raise Refused(
             "Only the owner agency and the panel's chairs post progress on an action.",
             {"note": "not your agency's action"},
         )
+
+
+def post_progress(
+    session: Session, user: Actor, panel: PanelInfo, action: PanelAction, data: ProgressIn,
+    now: datetime,
+) -> ActionUpdate:  # fmt: skip
+    """Progress from the owner agency (or a chair), optionally moving the status."""
+    require_updater(action, user)
     if data.status is not None:
         if data.version is None:
             raise Invalid.field("version", "give the version you read to change the status")

@@ -285,6 +285,7 @@ def referral(scope: frozenset[str], referral_id: str) -> Response:
 def move_referral(scope: frozenset[str], referral_id: str) -> Response:
     """Move the place to its next stage (with why and the next review date)."""
     r, p = _referral(referral_id)
+    referrals.require_mover(r, actor())
     referrals.move(get_session(), actor(), p, r, parse_body(StageIn), _now())
     return jsonify(referrals.referral_json(get_session(), actor(), p, r, history=True))
 
@@ -362,6 +363,7 @@ def post_update(scope: frozenset[str], action_id: str) -> Response:
     """Progress on the action, optionally moving its status (with the version read)."""
     session, user = get_session(), actor()
     a, p = _action(action_id)
+    action_service.require_updater(a, user)
     data = parse_body(ProgressIn)
 
     def make() -> tuple[dict[str, Any], int]:

@@ -294,6 +294,7 @@ def move(scope: frozenset[str], referral_id: str) -> Any:
     session, user = get_session(), actor()
     r = queries.referral_or_404(session, referral_id)
     p = queries.panel_info(session, user, r.panel_id)
+    referrals.require_mover(r, user)
     try:
         referrals.move(
             session, user, p, r, validated(StageIn, forms.stage_body(request.form)), _now()
@@ -351,6 +352,7 @@ def progress(scope: frozenset[str], action_id: str) -> Any:
     session, user = get_session(), actor()
     a = queries.action_or_404(session, action_id)
     p = queries.panel_info(session, user, a.panel_id)
+    action_service.require_updater(a, user)
     try:
         data = validated(ProgressIn, forms.progress_body(request.form))
         action_service.post_progress(session, user, p, a, data, _now())

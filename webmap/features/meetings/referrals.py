@@ -130,16 +130,21 @@ def relation_to(referral: Referral, user: Actor) -> str:
     return "own" if referral.agency_id == user.agency_id else "panel_member"
 
 
-def move(
-    session: Session, user: Actor, panel: PanelInfo, referral: Referral, data: StageIn,
-    now: datetime,
-) -> Referral:  # fmt: skip
-    """Move the referral to its next stage, recording who, when, why and the next review."""
+def require_mover(referral: Referral, user: Actor) -> None:
+    """Refuse (403) a member who may see the place but not move it (before reading a body)."""
     if not can(user.role, "referral", "stage", relation_to(referral, user)):
         raise Refused(
             "Only the referring agency and the panel's chairs move a place through its stages.",
             {"stage": "not yours to move"},
         )
+
+
+def move(
+    session: Session, user: Actor, panel: PanelInfo, referral: Referral, data: StageIn,
+    now: datetime,
+) -> Referral:  # fmt: skip
+    """Move the referral to its next stage, recording who, when, why and the next review."""
+    require_mover(referral, user)
     if data.version != referral.version:
         raise Conflict(
             "The referral changed since you read it: reload it and try again.",
