@@ -50,6 +50,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     from webmap.features.admin import pages as admin
     from webmap.features.layers import api as layers
     from webmap.features.layers import pages as panel
+    from webmap.features.meetings import api as meetings_api
+    from webmap.features.meetings import pages as meetings
     from webmap.features.ogc import api as ogc
     from webmap.features.packs import link as pack_link
     from webmap.features.packs import pages as packs
@@ -87,9 +89,12 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         admin.bp,
         ogc.bp,
         token_pages.bp,
+        meetings.bp,
+        meetings_api.bp,
     ):
         app.register_blueprint(blueprint)
     app.context_processor(admin.nav_context)
     app.add_template_filter(wording.long_date)  # one date style on every page
     app.add_template_filter(wording.long_datetime)
+    app.context_processor(meetings.nav_context)
     return app

@@ -11,6 +11,8 @@ Relations between a user's agency and the agency that owns an object:
 - ``own``           the same agency;
 - ``panel_partner`` both agencies sit on a MACE or LDSM panel together;
 - ``shared_with``   the owner has shared with the user's agency (redacted tiers; issue 6);
+- ``panel_member``  the object belongs to a panel the user's agency sits on (meetings,
+                    referrals, actions; issue 14);
 - ``unrelated``     none of these.
 """
 
@@ -30,7 +32,7 @@ from sqlalchemy.orm import Session
 from webmap.models import USER_ROLES
 from webmap.web.responder import sign_in_required
 
-RELATIONS: Final = ("own", "panel_partner", "shared_with", "unrelated")
+RELATIONS: Final = ("own", "panel_partner", "shared_with", "panel_member", "unrelated")
 ANY: Final = frozenset(RELATIONS)
 OWN: Final = frozenset({"own"})
 NONE: Final[frozenset[str]] = frozenset()
@@ -48,6 +50,10 @@ SHARED: Final = frozenset({"own", "shared_with"})
 PACK_MAKERS: Final = ("trainer", "analyst")
 PACK_APPROVERS: Final = ("analyst", "panel_chair")
 PACK_READERS: Final = ("trainer", "analyst", "panel_chair", "agency_admin")
+#: Meetings, referrals and actions (issue 14): the readers of a panel's member agencies see
+#: them; analysts, panel chairs and agency admins refer their agency's places.
+MEMBER: Final = frozenset({"own", "panel_member"})
+REFERRERS: Final = ("analyst", "panel_chair", "agency_admin")
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,28 @@ POLICY: Final[dict[tuple[str, str], Rule]] = {
     ),
     ("pack_text", "edit"): Rule(
         "Edit the agency's default pack texts, per area", dict.fromkeys(PACK_MAKERS, OWN)
+    ),
+    ("meeting", "read"): Rule(
+        "See a panel's meetings, agendas, decisions, places under review, actions and how the"
+        " partnership is working (member agencies)",
+        dict.fromkeys(READERS, MEMBER),
+    ),
+    ("meeting", "manage"): Rule(
+        "Hold a panel's meeting as its chair: draft and edit the agenda, record attendance,"
+        " decisions and actions, close it, correct it afterwards",
+        {"panel_chair": frozenset({"panel_member"})},
+    ),
+    ("referral", "create"): Rule(
+        "Refer one of the agency's places to a panel it sits on (a recorded disclosure)",
+        dict.fromkeys(REFERRERS, OWN),
+    ),
+    ("referral", "stage"): Rule(
+        "Move a place under review through its stages (the referring agency; a panel's chairs)",
+        {**dict.fromkeys(REFERRERS, OWN), "panel_chair": MEMBER},
+    ),
+    ("action", "update"): Rule(
+        "Post progress on an action and change its status (the owner agency; a panel's chairs)",
+        {**dict.fromkeys(READERS, OWN), "panel_chair": MEMBER},
     ),
     ("token", "manage"): Rule(
         "Make, list and revoke one's own read-only access tokens for GIS clients (agency"

@@ -59,8 +59,8 @@ def demo_load(
             progress=lambda m: click.echo(f"  loading {m}"),
             service_area=settings.service_area,
         )
+        conn.execute("ANALYZE")  # before the commit: committing releases the connection
         session.commit()
-        conn.execute("ANALYZE")
     click.echo("  loading panels and people")
     from webmap.demo.people import load_panels, load_people
     from webmap.demo.shares import load_standing_shares
@@ -69,6 +69,12 @@ def demo_load(
         load_panels(session)
         people = load_people(session, _logins_file(settings, database))
         shares = load_standing_shares(session)
+        session.commit()
+    click.echo("  loading meetings")
+    from webmap.demo.meetings import load_meetings
+
+    with owner_session(database) as session:
+        load_meetings(session, lambda: owner_session(database), town.end_month)
         session.commit()
     summary = ", ".join(f"{v:,} {k}" for k, v in counts.items())
     took = time.monotonic() - started

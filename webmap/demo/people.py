@@ -40,7 +40,10 @@ PEOPLE: tuple[tuple[str, str, str, str], ...] = (
     ("health", "practitioner", "Health Demo Practitioner", "nurse"),
     ("health", "analyst", "Health Demo Analyst", "analyst"),
     ("education", "practitioner", "School DSL Demo", "dsl"),
+    # The school's and the youth service's leads refer their places to the panels (issue 14).
+    ("education", "agency_admin", "Education Safeguarding Lead Demo", "safeguarding.lead"),
     ("vcse", "practitioner", "Youth Worker Demo", "youth.worker"),
+    ("vcse", "agency_admin", "Youth Service Manager Demo", "manager"),
     ("vcse", "trainer", "Trainer Demo", "trainer"),
     ("bus", "trainer", "Bus Operator Demo Trainer", "trainer"),
 )

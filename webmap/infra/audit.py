@@ -41,6 +41,9 @@ ALLOWED_DETAILS = frozenset(
         # A boundary-set import: how many areas were repaired and rejected (counts only).
         "repaired",
         "rejected",
+        # Meetings (issue 14): the stage a place moved to and an action's Four P (vocabulary).
+        "stage",
+        "four_p",
     }
 )
 GENESIS = "0" * 64

@@ -124,6 +124,27 @@ def render_pdf(content: PackContent) -> bytes:
     return pdf
 
 
+@cache
+def _documents() -> jinja2.Environment:
+    # Other printed documents (the meeting pack) keep their templates in their own feature's
+    # folder, so this environment is rooted at the templates folder itself.
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR.parent), autoescape=True)
+    env.filters["css"] = css_string
+    env.filters["numbers"] = emphasise_numbers
+    return env
+
+
+def render_document_pdf(template: str, **context: Any) -> bytes:
+    """Another printed document (``template`` under ``webmap/templates``) through the same
+    closed renderer as a briefing pack: only ``data:`` URIs load, and the PDF keeps only its
+    title in its metadata. The caller inspects the result with
+    :func:`webmap.features.packs.inspect.inspect_pdf`, as a pack's approval does."""
+    html = _documents().get_template(template).render(**context)
+    document = HTML(string=html, url_fetcher=_DataOnlyFetcher()).render()
+    pdf: bytes = document.write_pdf(finisher=_title_only)
+    return pdf
+
+
 # --- offline HTML ----------------------------------------------------------------------------
 
 _SIDEBAR: Final = """
