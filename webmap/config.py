@@ -48,6 +48,13 @@ class Settings(BaseModel):
         description="URL of the schema owner, used only by migrations and the demo loader. "
         "Default: the private cluster under var/.",
     )
+    read_database_url: str | None = Field(
+        None,
+        description="Optional SQLAlchemy URL of a hot standby (the app role): layers, tiles "
+        "and lists read from it under the same RLS; writes and a writer's next reads stay on "
+        "the primary. Unreachable: reads fall back to the primary. `csmap db replica up` "
+        "prints it for the private cluster.",
+    )
     hmac_key: str | None = Field(
         None,
         description="Key for the HMAC of registration marks (cross-agency matching). "

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_login import current_user
 
 from webmap.access.policy import permission
 from webmap.features.layers import queries as layers
 from webmap.features.layers.heatmap import heatmap_json
-from webmap.features.layers.tiles import cell_tile, resolution_for_zoom, tilejson
+from webmap.features.layers.tiles import (
+    app_cache,
+    counts_tile,
+    resolution_for_zoom,
+    tilejson,
+)
 from webmap.infra import audit
 from webmap.infra.db import get_session, unit_of_work
 from webmap.infra.errors import Invalid, NotFound
 from webmap.web.context import get_settings
+from webmap.web.responder import revalidated
 
 bp = Blueprint("layers", __name__)
 GEOJSON = "application/geo+json"
+MVT = "application/vnd.mapbox-vector-tile"
 
 
 def _query(default_months: int = 1) -> layers.LayerQuery:
@@ -141,18 +148,25 @@ def top_contexts(scope: frozenset[str]) -> Response:
 @permission("layer", "read")
 @unit_of_work
 def tile(layer: str, z: int, x: int, y: int, scope: frozenset[str]) -> Response:
-    """A Mapbox Vector Tile of the cell counts (layer 'counts')."""
+    """A Mapbox Vector Tile of the cell counts (layer 'counts'): one round trip to the
+    database, which builds it only when neither this process nor the client holds the current
+    version (then a 304 to a client whose ETag is current)."""
     if layer != "counts":
         raise NotFound(f"No tile layer called '{layer}'.")
     if not (0 <= z <= 20 and 0 <= x < 2**z and 0 <= y < 2**z):
         raise NotFound("No such tile.")
-    q = _query()
-    body, res = cell_tile(get_session(), current_user.agency_id, q, z, x, y)
+    found = counts_tile(
+        app_cache(current_app.extensions),
+        current_user.db_context,
+        _query(),
+        z,
+        x,
+        y,
+        request.headers.get("If-None-Match"),
+    )
     # Tiles are not audited one by one (a map view fetches dozens); the layer read is.
-    resp = Response(body, mimetype="application/vnd.mapbox-vector-tile")
-    resp.headers["X-Cell-Resolution"] = str(res)
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    headers = {"X-Cell-Resolution": str(found.res)} if found.res else {}
+    return revalidated(found.body, found.etag, MVT, **headers)
 
 
 @bp.get("/tiles/<layer>.json")
