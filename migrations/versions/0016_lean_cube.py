@@ -213,14 +213,16 @@ CREATE TRIGGER cell_month_on_truncate AFTER TRUNCATE ON cell_month
 # change to the cube bumps one in the same transaction, so equal versions mean equal data.
 VERSION = """
 CREATE FUNCTION csmap_cube_version(p_agency uuid, p_from date, p_to date) RETURNS text
-LANGUAGE sql STABLE SET search_path = public, pg_temp AS $$
-  SELECT left(md5(pg_postmaster_start_time()::text || '/' || d.oid::text), 8) || '.'
-         || coalesce((SELECT sum(g.generation) FROM cell_month_generation g
-                      WHERE g.agency_id = p_agency
-                        AND (p_from IS NULL OR g.month >= p_from)
-                        AND (p_to IS NULL OR g.month <= p_to)), 0)::text
-  FROM pg_database d WHERE d.datname = current_database()
-$$;
+LANGUAGE plpgsql STABLE SET search_path = public, pg_temp AS $$
+BEGIN
+  -- plpgsql, not sql: a non-inlined SQL function is planned again on every call.
+  RETURN (SELECT left(md5(pg_postmaster_start_time()::text || '/' || d.oid::text), 8)
+          FROM pg_database d WHERE d.datname = current_database())
+    || '.' || coalesce((SELECT sum(g.generation) FROM cell_month_generation g
+                        WHERE g.agency_id = p_agency
+                          AND (p_from IS NULL OR g.month >= p_from)
+                          AND (p_to IS NULL OR g.month <= p_to)), 0)::text;
+END $$;
 """
 
 # One statement per tile: set the caller's RLS context for this transaction (the app is
@@ -273,13 +275,16 @@ CREATE FUNCTION csmap_session_resume(p_token_sha256 text, p_idle_seconds integer
                                      p_absolute_seconds integer)
 RETURNS TABLE (sid uuid, uid uuid, state text, agency_id uuid, agency_name text, role text,
                email text, display_name text, session_epoch integer, totp_enabled boolean)
-LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  -- plpgsql, not sql: its plan is kept for the connection's life.
+  RETURN QUERY
   SELECT s.sid, s.uid, s.state, u.agency_id, a.name::text, u.role::text, u.email::text,
          u.display_name::text, u.session_epoch, u.totp_secret IS NOT NULL
   FROM csmap_session_check(p_token_sha256, p_idle_seconds, p_absolute_seconds) s
   LEFT JOIN app_user u ON u.id = s.uid AND s.state = 'live'
-  LEFT JOIN agency a ON a.id = u.agency_id
-$$;
+  LEFT JOIN agency a ON a.id = u.agency_id;
+END $$;
 """
 
 NEW_FUNCTIONS = (

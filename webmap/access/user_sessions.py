@@ -70,7 +70,10 @@ def start(
     return session_id, token
 
 
-_RESUME = text("SELECT * FROM csmap_session_resume(:h, :idle, :absolute)")
+_RESUME = (
+    "SELECT sid, uid, state, agency_id, agency_name, role, email, display_name,"
+    " session_epoch, totp_enabled FROM csmap_session_resume(%(h)s, %(idle)s, %(absolute)s)"
+)
 
 
 def resume(token: str, settings: Settings) -> Resumed | None:
@@ -89,9 +92,9 @@ def resume(token: str, settings: Settings) -> Resumed | None:
     )
     if not rows:
         return None
-    row = rows[0]._mapping
-    user = {k: row[k] for k in _USER_FIELDS} if row["state"] == "live" else None
-    return Resumed(row["sid"], row["uid"], row["state"], user)
+    sid, uid, state, *fields = rows[0]
+    user = dict(zip(_USER_FIELDS, fields, strict=True)) if state == "live" else None
+    return Resumed(sid, uid, state, user)
 
 
 _USER_FIELDS = (

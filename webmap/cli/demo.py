@@ -59,8 +59,8 @@ def demo_load(
             progress=lambda m: click.echo(f"  loading {m}"),
             service_area=settings.service_area,
         )
+        conn.execute("ANALYZE")  # before the commit: committing releases the connection
         session.commit()
-        conn.execute("ANALYZE")
     click.echo("  loading panels and people")
     from webmap.demo.people import load_panels, load_people
     from webmap.demo.shares import load_standing_shares

@@ -9,12 +9,19 @@ import click
 
 from webmap.cli.common import settings as _settings
 
+#: Threads per worker under gthread: a request mostly waits on PostgreSQL, so a worker
+#: process keeps serving others meanwhile (measured against sync in bench/RESULTS.md).
+THREADS = 4
 
-def gunicorn_command(host: str, port: int, workers: int) -> list[str]:
+
+def gunicorn_command(
+    host: str, port: int, workers: int, worker_class: str = "gthread", threads: int = THREADS
+) -> list[str]:
     """The gunicorn command line `csmap serve` runs. No access log: a path can hold a signed
     link's token or forged CR/LF, so the app logs one line per request with the route
     *pattern* itself (webmap/request_log.py), and its logger class keeps paths out of
     gunicorn's error log too."""
+    threaded = ["--threads", str(threads)] if worker_class == "gthread" else []
     return [
         sys.executable,
         "-m",
@@ -23,6 +30,9 @@ def gunicorn_command(host: str, port: int, workers: int) -> list[str]:
         f"{host}:{port}",
         "--workers",
         str(workers),
+        "--worker-class",
+        worker_class,
+        *threaded,
         "--logger-class",
         "webmap.web.request_log.GunicornLogger",
         "--error-logfile",
@@ -35,8 +45,14 @@ def gunicorn_command(host: str, port: int, workers: int) -> list[str]:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
 @click.option("--workers", default=2, show_default=True)
-def serve(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--threads",
+    default=THREADS,
+    show_default=True,
+    help="Threads per worker (gthread); 1 runs gunicorn's sync workers.",
+)
+def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the app with gunicorn (logs carry route patterns, never paths)."""
     _settings()  # fail fast on bad configuration
-    cmd = gunicorn_command(host, port, workers)
+    cmd = gunicorn_command(host, port, workers, "gthread" if threads > 1 else "sync", threads)
     os.execv(sys.executable, cmd)  # noqa: S606 - replace this process with gunicorn

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from flask import Flask, Response, current_app, g, has_request_context, request
 from flask import session as cookie_session
-from sqlalchemy import Engine, Row, TextClause, create_engine, text
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,8 +39,8 @@ RETRY_SECONDS = 10.0
 #: The signed session cookie's key for the primary's WAL position after this client's write.
 LSN_KEY = "csmap_lsn"
 
-_WAL_LSN = text("SELECT pg_current_wal_lsn()::text")
-_REPLAYED = text("SELECT coalesce(pg_last_wal_replay_lsn() >= CAST(:lsn AS pg_lsn), false)")
+_WAL_LSN = "SELECT pg_current_wal_lsn()::text"
+_REPLAYED = "SELECT coalesce(pg_last_wal_replay_lsn() >= CAST(%(lsn)s AS pg_lsn), false)"
 
 
 def statement_engine(url: str) -> Engine:
@@ -92,15 +93,24 @@ def init_app(app: Flask, settings: Settings) -> None:
         return resp
 
 
-def run(engine: Engine, stmt: TextClause, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
-    """``stmt`` on a connection of ``engine``, retried once if that connection was dead."""
+def run(engine: Engine, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """``sql`` (psycopg's ``%(name)s`` parameters) on a pooled connection of ``engine``,
+    straight through the driver: a hot path pays for no ORM or Core layer. Retried once if
+    that connection was dead; any other database error is raised as SQLAlchemy's, as
+    everywhere else in the app."""
     for attempt in (1, 2):
+        raw = engine.raw_connection()
+        conn: psycopg.Connection[Any] = raw.driver_connection  # type: ignore[assignment]
         try:
-            with engine.connect() as conn:
-                return conn.execute(stmt, params).all()
-        except DBAPIError as exc:
-            if attempt == 2 or not exc.connection_invalidated:
-                raise
+            return conn.execute(sql, params).fetchall()
+        except psycopg.Error as exc:
+            if conn.broken:
+                raw.invalidate()
+                if attempt == 1:
+                    continue
+            raise DBAPIError.instance(sql, params, exc, psycopg.Error) from exc
+        finally:
+            raw.close()  # back to the pool (or gone, if invalidated)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -122,18 +132,16 @@ def _replica() -> Replica | None:
     return replica
 
 
-def statement(
-    stmt: TextClause, params: Mapping[str, Any], read: bool = False
-) -> Sequence[Row[Any]]:
+def statement(sql: str, params: Mapping[str, Any], read: bool = False) -> list[tuple[Any, ...]]:
     """One statement outside a transaction block on the primary or, with ``read``, on the
     standby when there is one and it answers."""
     replica = _replica() if read else None
     if replica is not None:
         try:
-            return run(replica.statements, stmt, params)
+            return run(replica.statements, sql, params)
         except OperationalError as exc:
             replica.failed(exc)
-    return run(current_app.extensions["csmap.statements"], stmt, params)
+    return run(current_app.extensions["csmap.statements"], sql, params)
 
 
 def read_session() -> Session:

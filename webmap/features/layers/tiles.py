@@ -158,9 +158,10 @@ def app_cache(extensions: MutableMapping[str, Any]) -> TileCache:
 
 # -- an agency's own counts ------------------------------------------------------------------
 
-_COUNTS_TILE = text(
-    "SELECT version, res, tile FROM csmap_counts_tile(:user, :agency, :role, :res,"
-    " :m_from, :m_to, CAST(:cats AS text[]), :z, :x, :y, :known, :max_bytes)"
+_COUNTS_TILE = (
+    "SELECT version, res, tile FROM csmap_counts_tile(%(user)s, %(agency)s, %(role)s,"
+    " %(res)s, %(m_from)s, %(m_to)s, %(cats)s::text[], %(z)s, %(x)s, %(y)s, %(known)s,"
+    " %(max_bytes)s)"
 )
 
 
