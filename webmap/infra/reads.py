@@ -78,11 +78,11 @@ class Replica:
 def init_app(app: Flask, settings: Settings) -> None:
     app.extensions["csmap.statements"] = statement_engine(settings.app_url())
     app.extensions["csmap.replica"] = None
-    if not settings.read_database_url:
+    read_url = settings.read_url()
+    if not read_url:
         return
     app.extensions["csmap.replica"] = Replica(
-        statement_engine(settings.read_database_url),
-        session_factory(make_engine(settings.read_database_url)),
+        statement_engine(read_url), session_factory(make_engine(read_url))
     )
 
     @app.after_request

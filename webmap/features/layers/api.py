@@ -19,6 +19,7 @@ from webmap.features.layers.tiles import (
 from webmap.infra import audit
 from webmap.infra.db import get_session, unit_of_work
 from webmap.infra.errors import Invalid, NotFound
+from webmap.infra.reads import read_session
 from webmap.web.context import get_settings
 from webmap.web.responder import revalidated
 
@@ -28,7 +29,7 @@ MVT = "application/vnd.mapbox-vector-tile"
 
 
 def _query(default_months: int = 1) -> layers.LayerQuery:
-    return layers.parse_query(get_session(), current_user.agency_id, request.args, default_months)
+    return layers.parse_query(read_session(), current_user.agency_id, request.args, default_months)
 
 
 def _answer(
@@ -66,7 +67,7 @@ def counts(scope: frozenset[str]) -> Response:
     """Observations per cell over the months asked for (default: the latest month)."""
     q = _query()
     return _answer(
-        "counts", q, layers.cell_counts_geojson(get_session(), current_user.agency_id, q), GEOJSON
+        "counts", q, layers.cell_counts_geojson(read_session(), current_user.agency_id, q), GEOJSON
     )
 
 
@@ -76,7 +77,7 @@ def counts(scope: frozenset[str]) -> Response:
 def series(scope: frozenset[str]) -> Response:
     """Monthly counts of every non-empty cell (default: the last 12 months)."""
     q = _query(12)
-    return _answer("series", q, layers.series_json(get_session(), current_user.agency_id, q))
+    return _answer("series", q, layers.series_json(read_session(), current_user.agency_id, q))
 
 
 @bp.get("/api/v1/layers/change")
@@ -85,7 +86,7 @@ def series(scope: frozenset[str]) -> Response:
 def change(scope: frozenset[str]) -> Response:
     """This period against the one before it, per cell, with percent change."""
     q = _query()
-    return _answer("change", q, layers.change_json(get_session(), current_user.agency_id, q))
+    return _answer("change", q, layers.change_json(read_session(), current_user.agency_id, q))
 
 
 @bp.get("/api/v1/layers/emerging")
@@ -94,7 +95,7 @@ def change(scope: frozenset[str]) -> Response:
 def emerging(scope: frozenset[str]) -> Response:
     """Emerging hot spot classes per cell (default: the last 12 months)."""
     q = _query(12)
-    return _answer("emerging", q, layers.emerging_json(get_session(), current_user.agency_id, q))
+    return _answer("emerging", q, layers.emerging_json(read_session(), current_user.agency_id, q))
 
 
 @bp.get("/api/v1/layers/areas/<slug>")
@@ -103,7 +104,7 @@ def emerging(scope: frozenset[str]) -> Response:
 def areas(slug: str, scope: frozenset[str]) -> Response:
     """Counts per area of a boundary set: sums of the cells assigned to each area."""
     q = _query()
-    body = layers.area_counts(get_session(), current_user.agency_id, q, slug)
+    body = layers.area_counts(read_session(), current_user.agency_id, q, slug)
     if body is None:
         raise NotFound(f"No boundary set called '{slug}'.")
     return _answer(f"areas:{slug}", q, body, GEOJSON)
@@ -121,7 +122,7 @@ def heatmap(scope: frozenset[str]) -> Response:
     if not bandwidth.isdigit() or not 100 <= int(bandwidth) <= 2000:
         raise Invalid("bandwidth: metres, 100 to 2000", {"bandwidth": "metres, 100 to 2000"})
     body = heatmap_json(
-        get_session(),
+        read_session(),
         current_user.agency_id,
         q,
         settings.service_area,
@@ -140,7 +141,7 @@ def top_contexts(scope: frozenset[str]) -> Response:
     return _answer(
         "top-contexts",
         q,
-        {"contexts": layers.top_contexts(get_session(), current_user.agency_id, q)},
+        {"contexts": layers.top_contexts(read_session(), current_user.agency_id, q)},
     )
 
 
