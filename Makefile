@@ -10,12 +10,13 @@ STAMP := $(VENV)/.csmap-installed
 PORT ?= 5000
 
 .PHONY: help demo test bootstrap os-deps os-deps-browser venv db-up db-down db-status migrate \
-        demo-data serve lint typecheck pytest bench vendor vendor-check clean
+        demo-data serve lint typecheck pytest bench bench-national vendor vendor-check clean
 
 help:
 	@echo "make demo    set up everything and serve the demo town on http://127.0.0.1:$(PORT)"
 	@echo "make test    set up everything and run lint, types, unit, PostGIS and browser tests"
-	@echo "helpers:     db-up db-down db-status migrate demo-data serve lint typecheck bench vendor"
+	@echo "helpers:     db-up db-down db-status migrate demo-data serve lint typecheck bench"
+	@echo "             bench-national vendor"
 
 # -- set-up -----------------------------------------------------------------------------------
 os-deps:
@@ -79,6 +80,11 @@ serve: migrate
 bench: migrate
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
 	$(PY) -m bench.run
+
+# Ten million observations (an hour or so, ~15 GB while it runs); not part of `make test`.
+bench-national: migrate
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
+	$(PY) -m bench.national
 
 vendor:
 	scripts/vendor-assets.sh

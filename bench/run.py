@@ -178,7 +178,10 @@ def _trim(obj: Any) -> Any:
 def write(args: argparse.Namespace, results: dict[str, Any]) -> None:
     results = _trim(results)
     text = report.markdown(results, notes.target_notes(results), notes.METHOD)
-    args.out.write_text(text)
+    from bench.national_report import kept
+
+    national = kept(args.out)  # `make bench-national`'s section stays as it was
+    args.out.write_text(text + ("\n" + national + "\n" if national else ""))
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str))
     print(report.console(results))
     print()
