@@ -10,14 +10,14 @@ STAMP := $(VENV)/.csmap-installed
 PORT ?= 5000
 
 .PHONY: help demo test bootstrap os-deps os-deps-browser venv db-up db-down db-status migrate \
-        demo-data serve lint typecheck jstest pytest bench bench-load drill vendor vendor-check \
-        clean
+        demo-data serve lint typecheck jstest pytest bench bench-load bench-national drill vendor \
+        vendor-check clean
 
 help:
 	@echo "make demo    set up everything and serve the demo town on http://127.0.0.1:$(PORT)"
 	@echo "make test    set up everything and run lint, types, unit, PostGIS and browser tests"
 	@echo "helpers:     db-up db-down db-status migrate demo-data serve lint typecheck jstest bench"
-	@echo "             vendor drill (fault drill) bench-load (locust against a served demo)"
+	@echo "             bench-national vendor drill (fault drill) bench-load (locust against a served demo)"
 
 # -- set-up -----------------------------------------------------------------------------------
 os-deps:
@@ -95,6 +95,11 @@ drill: db-up
 bench-load: db-up
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
 	$(PY) -m bench.load
+
+# Ten million observations (an hour or so, ~15 GB while it runs); not part of `make test`.
+bench-national: migrate
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
+	$(PY) -m bench.national
 
 vendor:
 	scripts/vendor-assets.sh

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import os
 import platform
 import re
@@ -18,8 +17,8 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from bench.common import pg_url, say, summary, time_ms, with_database
-from webmap.config import REPO_ROOT, Settings
+from bench.common import pg_url, say, with_database
+from webmap.config import Settings
 from webmap.infra.cluster import Cluster
 
 BENCH_DB = "csmap_bench"
@@ -156,41 +155,7 @@ def machine(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _agg_sql() -> str:
-    """The AGG SELECT from the migration that defines ``rebuild_cell_month`` (not a copy)."""
-    path = REPO_ROOT / "migrations" / "versions" / "0005_cell_lattice.py"
-    spec = importlib.util.spec_from_file_location("bench_mig_0005", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    agg: str = module.AGG
-    return agg.format(source="observation")
-
-
-#: What-if for the rebuild (not in the app): aggregate the observations once, at res 9, and
-#: roll res 8 and 7 up from those rows. Lattice keys are exact H3 parents (spatial/cells.py:
-#: set the resolution field, fill the finer digits with 7s), so the rows are the same as AGG's
-#: — checked with EXCEPT ALL both ways on every run.
-ROLLUP = """
-WITH r9 AS MATERIALIZED (
-  SELECT o.cell_r9 AS cell,
-         date_trunc('month', o.occurred_at AT TIME ZONE 'Europe/London')::date AS month,
-         o.category, o.agency_id, count(*)::int AS n
-  FROM observation o WHERE o.deleted_at IS NULL GROUP BY 1, 2, 3, 4),
-r8 AS MATERIALIZED (
-  SELECT (cell & ~(15::bigint << 52)) | (8::bigint << 52) | (7::bigint << 18) AS cell,
-         month, category, agency_id, sum(n)::int AS n
-  FROM r9 GROUP BY 1, 2, 3, 4)
-SELECT 9::smallint, cell, month, category, agency_id, n FROM r9
-UNION ALL SELECT 8::smallint, cell, month, category, agency_id, n FROM r8
-UNION ALL
-SELECT 7::smallint, (cell & ~(15::bigint << 52)) | (7::bigint << 52) | (7::bigint << 21),
-       month, category, agency_id, sum(n)::int
-FROM r8 GROUP BY 2, 3, 4, 5
-"""
-
-
-def _psql_times(settings: Settings, statement: str, repeats: int, prelude: str = "") -> list[float]:
+def psql_times(settings: Settings, statement: str, repeats: int, prelude: str = "") -> list[float]:
     """Run ``statement`` 1 + ``repeats`` times in one psql session with \\timing; the
     times psql prints (client-side, round trip included), warm-up dropped."""
     cluster = Cluster(settings)
@@ -224,59 +189,7 @@ def _psql_times(settings: Settings, statement: str, repeats: int, prelude: str =
     return times[1:]
 
 
-def sql_timings(settings: Settings, repeats: int) -> dict[str, Any]:
-    """Full rebuild of cell_month against the floor of a bare scan, and the raw GROUP BY."""
-    out: dict[str, Any] = {}
-    with connect_owner(settings) as conn:
-        say(f"rebuild_cell_month() x{repeats} (+1 warm-up)")
-        rows = conn.execute("SELECT rebuild_cell_month()").fetchone()
-        out["rebuild_rows"] = rows[0] if rows else None
-        out["rebuild"] = summary(
-            time_ms(lambda: conn.execute("SELECT rebuild_cell_month()").fetchone(), repeats)
-        )
-        say("bare sequential scans of observation")
-        out["seqscan_parallel"] = summary(
-            time_ms(lambda: conn.execute("SELECT count(*) FROM observation").fetchone(), repeats)
-        )
-        plan = conn.execute("EXPLAIN (FORMAT JSON) SELECT count(*) FROM observation").fetchone()
-        out["seqscan_parallel_workers"] = _planned_workers(plan[0] if plan else None)
-        conn.execute("SET max_parallel_workers_per_gather = 0")
-        out["seqscan_serial"] = summary(
-            time_ms(lambda: conn.execute("SELECT count(*) FROM observation").fetchone(), repeats)
-        )
-        conn.execute("RESET max_parallel_workers_per_gather")
-        # The INSERT inside the function: EXPLAIN ANALYZE in a rolled-back transaction.
-        conn.execute("BEGIN")
-        conn.execute("TRUNCATE cell_month")
-        plan = conn.execute(
-            "EXPLAIN (ANALYZE, FORMAT JSON) INSERT INTO cell_month"
-            " (res, cell, month, category, agency_id, n) " + _agg_sql()
-        ).fetchone()
-        conn.execute("ROLLBACK")
-        if plan:
-            out["rebuild_insert_explain_ms"] = plan[0][0]["Execution Time"]
-            out["rebuild_insert_jit"] = bool(plan[0][0].get("JIT"))
-    agg = "SELECT count(*) FROM (" + _agg_sql() + ") g"
-    say(f"the same GROUP BY in psql x{repeats} (+1 warm-up), parallel as configured and serial")
-    out["psql_group_by"] = summary(_psql_times(settings, agg, repeats))
-    out["psql_group_by_serial"] = summary(
-        _psql_times(settings, agg, repeats, prelude="SET max_parallel_workers_per_gather = 0;\n")
-    )
-    out["psql_group_by_nojit"] = summary(
-        _psql_times(settings, agg, repeats, prelude="SET jit = off;\n")
-    )
-    say("what-if: res-9 GROUP BY + roll-up (checked against AGG), in psql")
-    with connect_owner(settings) as conn:
-        a = conn.execute(f"SELECT count(*) FROM (({_agg_sql()}) EXCEPT ALL ({ROLLUP})) d")
-        b = conn.execute(f"SELECT count(*) FROM (({ROLLUP}) EXCEPT ALL ({_agg_sql()})) d")
-        out["rollup_same_rows"] = a.fetchone() == (0,) and b.fetchone() == (0,)
-    out["psql_rollup"] = summary(
-        _psql_times(settings, "SELECT count(*) FROM (" + ROLLUP + ") g", repeats)
-    )
-    return out
-
-
-def _planned_workers(plan: Any) -> int:
+def planned_workers(plan: Any) -> int:
     def walk(node: dict[str, Any]) -> int:
         n = int(node.get("Workers Planned", 0))
         return max([n, *(walk(c) for c in node.get("Plans", []))])

@@ -153,7 +153,9 @@ def run_config(
     env = {**os.environ, "CSMAP_MODE": "demo", "CSMAP_DATABASE_URL": app_url,
            "CSMAP_LOG_LEVEL": "WARNING"}  # fmt: skip
     server = subprocess.Popen(
-        gunicorn_command("127.0.0.1", port, workers, threads), env=env,
+        gunicorn_command(
+            "127.0.0.1", port, workers, "gthread" if threads > 1 else "sync", threads
+        ), env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     results: dict[str, Any] = {}

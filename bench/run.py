@@ -2,10 +2,11 @@
 
 1. Re-creates the scratch database ``csmap_bench`` on the private cluster, migrates it, loads
    the demo town (1,000,000 observations over 24 months; 50,000 with ``--quick``).
-2. Times the full rebuild of ``cell_month`` against a bare scan and the raw GROUP BY; one
-   filtered layer request over HTTP and its server time; vector tiles at z12 and z14 from our
-   app and from tipg on the same data; a naive geopandas + h3 baseline; the panel page in
-   headless Chromium.
+2. Times the full rebuild of ``cell_month`` against a bare scan and its own GROUP BY (and
+   into an empty cube, and a fresh table swapped in), the cube trigger's cost on a bulk
+   insert; one filtered layer request over HTTP and its server time; vector tiles at z12 and
+   z14 from our app (gthread and sync workers; cached and uncached) and from tipg on the same
+   data; a naive geopandas + h3 baseline; the panel page in headless Chromium.
 3. Prints a table and writes bench/RESULTS.md (``--quick``: bench/RESULTS-quick.md) and the
    raw numbers beside it as JSON.
 4. Stops every server it started and drops ``csmap_bench`` (unless ``--keep``), also on
@@ -34,6 +35,8 @@ from bench.common import loadavg, say
 from bench.servers import Server
 
 HERE = Path(__file__).resolve().parent
+#: gunicorn worker classes measured; the first is what `csmap serve` runs (webmap/cli/serve.py).
+WORKER_CLASSES = ("gthread", "sync")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -85,7 +88,7 @@ def _phase(results: dict[str, Any], key: str, fn: Callable[[], Any]) -> Any:
 def measure(
     args: argparse.Namespace, results: dict[str, Any], servers: list[Server], logdir: Path
 ) -> None:
-    from bench import baseline, browser, web
+    from bench import baseline, browser, cube, tiles, web
     from bench import servers as srv
     from webmap.config import load_settings
 
@@ -97,14 +100,19 @@ def measure(
     results["machine"] = database.machine(settings)
     agency, month = database.police_and_month(settings)
     results["month"] = month.strftime("%Y-%m")
-    _phase(results, "sql", lambda: database.sql_timings(settings, args.repeats))
+    _phase(results, "sql", lambda: cube.cube_timings(settings, args.repeats))
     if not args.no_tipg:
         _phase(results, "tipg_views", lambda: database.create_tipg_views(settings, agency, month))
-    say("starting gunicorn (our app)")
-    app = srv.start_app(settings, logdir)
-    servers.append(app)
+    apps: dict[str, int] = {}
+    for worker_class in WORKER_CLASSES:  # the first is the one `csmap serve` runs
+        say(f"starting gunicorn (our app), {worker_class} workers")
+        server = srv.start_app(settings, logdir, worker_class)
+        servers.append(server)
+        apps[worker_class] = server.port
+    app = servers[0]
     user = srv.create_user(settings)
-    cookie = srv.sign_in(app.port, user)
+    cookies = {k: srv.sign_in(port, user) for k, port in apps.items()}
+    cookie = cookies[WORKER_CLASSES[0]]
 
     tipg_port = None
     if not args.no_tipg and "tipg_views" in results:
@@ -114,7 +122,7 @@ def measure(
             servers.append(t)
             tipg_port = t.port
             results["tipg_server"] = {"port": t.port}
-    time.sleep(3)  # let every worker of both servers finish starting before measuring
+    time.sleep(3)  # let every worker of every server finish starting before measuring
 
     def layer() -> dict[str, Any]:
         say(f"counts layer over HTTP x{cheap}, then its server time")
@@ -124,13 +132,13 @@ def measure(
 
     lay = _phase(results, "layer", layer)
     results["loadavg"]["before tiles"] = loadavg()
-    say("tiles at z12 and z14" + (" (csmap and tipg)" if tipg_port else ""))
+    say("tiles at z12 and z14: " + ", ".join(apps) + (", tipg" if tipg_port else ""))
     _phase(
         results,
         "tiles",
-        lambda: web.tiles_bench(
-            app.port,
-            cookie,
+        lambda: tiles.tiles_bench(
+            apps,
+            cookies,
             tipg_port,
             month,
             rounds=args.repeats,
@@ -138,8 +146,8 @@ def measure(
             min_requests=40 if args.quick else 200,
         ),
     )
-    _phase(results, "tile_sql", lambda: web.tile_sql_time(settings, user, month))
-    for s in servers[1:]:  # tipg is done: give the browser run the CPU
+    _phase(results, "tile_sql", lambda: tiles.tile_sql_time(settings, user, month))
+    for s in servers[1:]:  # the other servers are done: give the browser run the CPU
         s.stop()
     counts = lay["counts"] if lay else None
     _phase(
@@ -170,7 +178,10 @@ def _trim(obj: Any) -> Any:
 def write(args: argparse.Namespace, results: dict[str, Any]) -> None:
     results = _trim(results)
     text = report.markdown(results, notes.target_notes(results), notes.METHOD)
-    args.out.write_text(text)
+    from bench.national_report import kept
+
+    national = kept(args.out)  # `make bench-national`'s section stays as it was
+    args.out.write_text(text + ("\n" + national + "\n" if national else ""))
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str))
     print(report.console(results))
     print()

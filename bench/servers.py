@@ -84,8 +84,11 @@ def _spawn(
     return Server(name, port, proc, log)
 
 
-def start_app(settings: Settings, logdir: Path) -> Server:
-    """Our app, as `csmap serve` runs it (gunicorn, 2 sync workers), in demo mode."""
+def start_app(settings: Settings, logdir: Path, worker_class: str = "gthread") -> Server:
+    """Our app as `csmap serve` runs it (its gunicorn command line: 2 workers; gthread with
+    its threads, or sync), in demo mode."""
+    from webmap.cli.serve import gunicorn_command
+
     port = free_port()
     env = {
         **_clean_env(),
@@ -96,19 +99,9 @@ def start_app(settings: Settings, logdir: Path) -> Server:
         "CSMAP_PG_PORT": str(settings.pg_port),
         "CSMAP_LOG_LEVEL": "WARNING",
     }
-    cmd = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"{LOOPBACK}:{port}",
-        "--workers",
-        str(WORKERS),
-        "--log-level",
-        "warning",
-        "webmap:create_app()",
-    ]
-    server = _spawn("gunicorn", port, cmd, env, REPO_ROOT, logdir)
+    cmd = gunicorn_command(LOOPBACK, port, WORKERS, worker_class=worker_class)
+    cmd[-1:-1] = ["--log-level", "warning"]
+    server = _spawn(f"gunicorn-{worker_class}", port, cmd, env, REPO_ROOT, logdir)
     if not wait_http(port, "/healthz", 60, server.alive):
         server.stop()
         raise RuntimeError(f"gunicorn did not come up:\n{server.log_tail()}")

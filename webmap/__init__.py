@@ -61,10 +61,11 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     from webmap.features.sharing import api as shares_api
     from webmap.features.sharing import link as share_link
     from webmap.features.sharing import pages as shares
-    from webmap.infra import db
+    from webmap.infra import db, reads
     from webmap.web import errors, health, hygiene, metrics, request_log, security, wording
 
     db.init_app(app, settings)
+    reads.init_app(app, settings)  # one-statement reads; a standby's read-only sessions
     request_log.init_app(app)  # first: its clock starts before, and its line ends after, all else
     errors.init_app(app)
     auth_session.init_tokens(app)  # before CSRF: see its docstring

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -47,6 +48,13 @@ class Settings(BaseModel):
         None,
         description="URL of the schema owner, used only by migrations and the demo loader. "
         "Default: the private cluster under var/.",
+    )
+    read_database_url: str | None = Field(
+        None,
+        description="Optional SQLAlchemy URL of a hot standby (the app role): layers, tiles "
+        "and lists read from it under the same RLS; writes and a writer's next reads stay on "
+        "the primary. Unreachable: reads fall back to the primary. `csmap db replica up` "
+        "prints it for the private cluster.",
     )
     hmac_key: str | None = Field(
         None,
@@ -201,6 +209,21 @@ class Settings(BaseModel):
     def app_url(self, database: str | None = None) -> str:
         """URL for the app role (never owner, never superuser)."""
         return self.database_url or self._cluster_url("app", database)
+
+    def read_url(self) -> str | None:
+        """Where the app reads layers, tiles and lists from: ``CSMAP_READ_DATABASE_URL``, or —
+        when the app uses the private cluster itself — its standby while ``csmap db replica
+        up`` has it enabled (``var/replica/standby.json``); else None (the primary)."""
+        if self.read_database_url or self.database_url:
+            return self.read_database_url
+        try:
+            state = json.loads((self.var_dir / "replica" / "standby.json").read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+        if not state.get("enabled"):
+            return None
+        primary = self._cluster_url("app", None)
+        return re.sub(r"@127\.0\.0\.1:\d+/", f"@127.0.0.1:{int(state['port'])}/", primary, count=1)
 
     def owner_url(self, database: str | None = None) -> str:
         """URL for the schema owner (migrations, demo loading)."""

@@ -150,14 +150,14 @@ def test_cli_check_names_what_is_missing_or_invented() -> None:
     readme = README.read_text()
     block = code_block(section(readme, CLI_HEADING))
     vocab_add = next(line for line in block.splitlines() if line.startswith("csmap vocab add"))
-    doctored = readme.replace(vocab_add + "\n", "").replace("--workers", "--threads")
+    doctored = readme.replace(vocab_add + "\n", "").replace("--workers", "--processes")
     doctored = doctored.replace("csmap agencies ", "csmap db frobnicate ", 1)
     doctored += "\nRun `csmap publications purge` or `csmap serve --verbose`.\n"
     assert sorted(cli_problems(doctored)) == [
         "`csmap agencies` is missing",
         "`csmap db frobnicate` is not a command",
         "`csmap publications purge` is not a command",
-        "`csmap serve` has no option --threads",
+        "`csmap serve` has no option --processes",
         "`csmap serve` has no option --verbose",
         "`csmap serve` option --workers is missing",
         "`csmap vocab add` is missing",

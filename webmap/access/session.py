@@ -105,17 +105,14 @@ def load_user(user_id: str | uuid.UUID, epoch: int | None = None) -> CurrentUser
 
 @login_manager.user_loader
 def _user_loader(token: str) -> CurrentUser | None:
-    found = user_sessions.resume(
-        current_app.extensions["csmap.engine"], token, current_app.extensions["csmap.settings"]
-    )
-    if found is None or found.state != "live":
+    found = user_sessions.resume(token, current_app.extensions["csmap.settings"])
+    if found is None or found.state != "live" or found.user is None:
         # Remembered for _enforce_session: forget the dead token, and say why if it timed out.
         g.session_over = found.state if found else "ended"
         return None
-    user = load_user(found.user_id)
-    if user is None:
-        g.session_over = "ended"
-        return None
+    # The check read the user's row with the session (one statement): nothing to re-read.
+    user = CurrentUser(id=found.user_id, **found.user)
+    set_request_context(user.db_context)
     user.session_id, user.session_token = found.session_id, token
     return user
 

@@ -16,12 +16,13 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from webmap.config import Settings
+from webmap.infra.reads import statement
 
 #: Why a session ended (the migration's check constraint holds the same list).
 SIGNED_OUT: Final = "signed_out"
@@ -36,6 +37,9 @@ class Resumed:
     user_id: uuid.UUID
     #: ``live``, ``expired`` (idle or too old: "please sign in again") or ``ended``.
     state: str
+    #: The signed-in user's row (live sessions only): agency_id, agency_name, role, email,
+    #: display_name, session_epoch, totp_enabled.
+    user: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -66,21 +70,42 @@ def start(
     return session_id, token
 
 
-def resume(engine: Engine, token: str, settings: Settings) -> Resumed | None:
-    """Check the session a cookie's token names, in a transaction of its own: what the check
-    ends or touches is kept whatever the request then does (or fails to do)."""
+_RESUME = (
+    "SELECT sid, uid, state, agency_id, agency_name, role, email, display_name,"
+    " session_epoch, totp_enabled FROM csmap_session_resume(%(h)s, %(idle)s, %(absolute)s)"
+)
+
+
+def resume(token: str, settings: Settings) -> Resumed | None:
+    """Check the session a cookie's token names, and read its user, in ONE statement that
+    commits by itself (revision 0016): what the check ends or touches is kept whatever the
+    request then does, and nothing is re-read afterwards."""
     if not token or len(token) > 128:
         return None
-    with engine.begin() as conn:
-        row = conn.execute(
-            text("SELECT sid, uid, state FROM csmap_session_check(:h, :idle, :absolute)"),
-            {
-                "h": token_sha256(token),
-                "idle": settings.session_idle_minutes * 60,
-                "absolute": settings.session_absolute_hours * 3600,
-            },
-        ).first()
-    return Resumed(row.sid, row.uid, row.state) if row else None
+    rows = statement(
+        _RESUME,
+        {
+            "h": token_sha256(token),
+            "idle": settings.session_idle_minutes * 60,
+            "absolute": settings.session_absolute_hours * 3600,
+        },
+    )
+    if not rows:
+        return None
+    sid, uid, state, *fields = rows[0]
+    user = dict(zip(_USER_FIELDS, fields, strict=True)) if state == "live" else None
+    return Resumed(sid, uid, state, user)
+
+
+_USER_FIELDS = (
+    "agency_id",
+    "agency_name",
+    "role",
+    "email",
+    "display_name",
+    "session_epoch",
+    "totp_enabled",
+)
 
 
 def live(session: Session, user_id: uuid.UUID, settings: Settings) -> list[LiveSession]:

@@ -10,7 +10,20 @@ from __future__ import annotations
 
 import click
 
-from webmap.cli import admin, backup, db, demo, importing, profiles, publications, serve, tokens
+from webmap.cli import (
+    admin,
+    backup,
+    db,
+    demo,
+    importing,
+    profiles,
+    publications,
+    replica,
+    serve,
+    tokens,
+)
+
+db.db.add_command(replica.replica)  # `csmap db replica up|down|status`
 
 
 @click.group()

@@ -10,13 +10,19 @@ import click
 
 from webmap.cli.common import settings as _settings
 
+#: Threads per worker under gthread: a request mostly waits on PostgreSQL, so a worker
+#: process keeps serving others meanwhile (measured against sync in bench/RESULTS.md).
+THREADS = 4
 
-def gunicorn_command(host: str, port: int, workers: int, threads: int = 1) -> list[str]:
+
+def gunicorn_command(
+    host: str, port: int, workers: int, worker_class: str = "gthread", threads: int = THREADS
+) -> list[str]:
     """The gunicorn command line `csmap serve` runs. No access log: a path can hold a signed
     link's token or forged CR/LF, so the app logs one line per request with the route
     *pattern* itself (webmap/request_log.py), and its logger class keeps paths out of
-    gunicorn's error log too. ``threads`` above 1 runs gthread workers."""
-    threaded = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
+    gunicorn's error log too."""
+    threaded = ["--threads", str(threads)] if worker_class == "gthread" else []
     return [
         sys.executable,
         "-m",
@@ -25,6 +31,8 @@ def gunicorn_command(host: str, port: int, workers: int, threads: int = 1) -> li
         f"{host}:{port}",
         "--workers",
         str(workers),
+        "--worker-class",
+        worker_class,
         *threaded,
         "--logger-class",
         "webmap.web.request_log.GunicornLogger",
@@ -40,10 +48,16 @@ def gunicorn_command(host: str, port: int, workers: int, threads: int = 1) -> li
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
 @click.option("--workers", default=2, show_default=True)
-def serve(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--threads",
+    default=THREADS,
+    show_default=True,
+    help="Threads per worker (gthread); 1 runs gunicorn's sync workers.",
+)
+def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the app with gunicorn (logs carry route patterns, never paths)."""
     settings = _settings()  # fail fast on bad configuration
-    cmd = gunicorn_command(host, port, workers)
+    cmd = gunicorn_command(host, port, workers, "gthread" if threads > 1 else "sync", threads)
     # Metrics from every worker, added up at /metrics: a fresh directory per server.
     metrics_dir = settings.var_dir / "metrics" / str(port)
     shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -131,6 +131,14 @@ class Cluster:
                 if not mode & 0o001:
                     parent.chmod(mode | 0o001)
 
+    # -- hooks for a standby of this cluster (webmap/infra/replica.py) ----------------------
+
+    def run_tool(
+        self, tool: str, *args: str, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a PostgreSQL tool (pg_basebackup, psql, …) as the cluster's OS user."""
+        return self._pg(tool, *args, check=check)
+
     # -- lifecycle ------------------------------------------------------------------------
 
     def is_initialised(self) -> bool:

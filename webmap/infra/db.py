@@ -86,12 +86,17 @@ def _on_begin(session: Session, _tx: SessionTransaction, connection: Connection)
     apply_context(connection, ctx)
 
 
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions on ``engine`` whose every transaction begins with the request's RLS context."""
+    factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "after_begin", _on_begin)
+    return factory
+
+
 def init_app(app: Flask, settings: Settings) -> None:
     engine = make_engine(settings.app_url())
     app.extensions["csmap.engine"] = engine
-    factory = sessionmaker(engine, expire_on_commit=False)
-    event.listen(factory, "after_begin", _on_begin)
-    app.extensions["csmap.sessionmaker"] = factory
+    app.extensions["csmap.sessionmaker"] = session_factory(engine)
     app.teardown_appcontext(_close_session)
 
 
@@ -136,9 +141,10 @@ def side_sessions() -> sessionmaker[Session]:
 
 
 def _close_session(_exc: BaseException | None) -> None:
-    session = g.pop("db", None)
-    if session is not None:
-        session.close()
+    for name in ("db", "read_db"):  # read_db: a standby's session (infra/reads.py)
+        session = g.pop(name, None)
+        if session is not None:
+            session.close()
 
 
 # -- the schema owner's session (CLI, demo loader, migrations) --------------------------------

@@ -22,6 +22,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     Enum,
@@ -130,6 +131,8 @@ class Category(Base):
     """Observation taxonomy; configurable, so held as data rather than an enum."""
 
     __tablename__ = "category"
+    # Revision 0016: observation.category_key is hashtext(code); no two codes may share it.
+    __table_args__ = (Index("uq_category_key", text("hashtext(code::text)"), unique=True),)
 
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     label: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -233,6 +236,13 @@ class Observation(_Versioned, Base):
     cell_r7: Mapped[int] = mapped_column(BigInteger, nullable=False)
     cell_r8: Mapped[int] = mapped_column(BigInteger, nullable=False, index=True)
     cell_r9: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    # Revision 0016: the cube's keys, stored so its aggregate does no time zone work and
+    # hashes integers (the calendar month in Europe/London; hashtext of the category code).
+    local_month: Mapped[date] = mapped_column(
+        Date,
+        Computed("(date_trunc('month', occurred_at AT TIME ZONE 'Europe/London'))::date"),
+    )
+    category_key: Mapped[int] = mapped_column(Integer, Computed("hashtext(category::text)"))
 
 
 class BasemapFeature(Base):

@@ -10,6 +10,7 @@ from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -216,3 +217,16 @@ class CellMonth(Base):
     category: Mapped[str] = mapped_column(String(64), primary_key=True)
     agency_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Revision 0016: the category as observation.category_key, for the rebuild's comparison.
+    category_key: Mapped[int] = mapped_column(Integer, Computed("hashtext(category::text)"))
+
+
+class CellMonthGeneration(Base):
+    """Revision 0016: a counter per (agency, month), bumped by the cube's triggers in the
+    transaction that changes those counts; a tile's cache version is the sum over its months."""
+
+    __tablename__ = "cell_month_generation"
+
+    agency_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger, nullable=False)

@@ -46,3 +46,20 @@ def attachment(body: bytes, mimetype: str, filename: str) -> Response:
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+#: The one exception to no-store: tiles a browser may keep, revalidating every time (with the
+#: ETag: a 304 costs one small round trip), and that no shared cache may keep.
+REVALIDATE = "private, no-cache"
+
+
+def revalidated(body: bytes | None, etag: str, mimetype: str, **headers: str) -> Response:
+    """200 with ``body``, or 304 Not Modified when ``body`` is None (the client's copy under
+    ``etag`` is current); either way with the ETag and :data:`REVALIDATE`."""
+    resp = Response(body or b"", status=304 if body is None else 200, mimetype=mimetype)
+    resp.headers["ETag"] = etag
+    resp.headers["Cache-Control"] = REVALIDATE
+    # A browser's copy belongs to whoever signed in (a cookie) or the token that asked.
+    resp.headers["Vary"] = "Cookie, Authorization"
+    resp.headers.update(headers)
+    return resp

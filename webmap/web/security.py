@@ -5,7 +5,9 @@ style is a file under /static. Tiles from a configured ``CSMAP_TILE_URL`` host a
 outside origin ever allowed, and only for images.
 
 Nothing but the static files may be kept by a cache: every other answer says ``no-store``,
-and for a signed-in user that overrides whatever the view set (a tier A tile included).
+and for a signed-in user that overrides whatever the view set, except a tile's
+``private, no-cache`` with its ETag (web/responder.revalidated): the browser keeps it and
+revalidates it on every use, and no shared cache may keep it.
 
 A 401, 403 or 404 on an object route (one with a URL variable, or under ``@permission``) is
 audited with the route pattern and status, capped per actor and minute
@@ -25,6 +27,7 @@ from webmap.config import Settings
 from webmap.infra import audit
 from webmap.infra.db import get_session
 from webmap.infra.values import keyed_hash
+from webmap.web.responder import REVALIDATE
 
 log = logging.getLogger("webmap.web.security")
 REFUSED = frozenset({401, 403, 404})
@@ -82,7 +85,8 @@ def init_app(app: Flask) -> None:
             resp.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         if request.endpoint != "static":
             if current_user.is_authenticated:
-                if "no-store" not in resp.headers.get("Cache-Control", ""):
+                cache_control = resp.headers.get("Cache-Control", "")
+                if "no-store" not in cache_control and cache_control != REVALIDATE:
                     resp.headers["Cache-Control"] = "no-store"
             else:
                 resp.headers.setdefault("Cache-Control", "no-store")

@@ -4,20 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_login import current_user
 
 from webmap.access.policy import permission
 from webmap.features.layers import queries as layers
 from webmap.features.layers.heatmap import heatmap_json
-from webmap.features.layers.tiles import cell_tile, resolution_for_zoom, tilejson
+from webmap.features.layers.tiles import (
+    app_cache,
+    counts_tile,
+    resolution_for_zoom,
+    tilejson,
+)
 from webmap.infra import audit
 from webmap.infra.db import get_session, unit_of_work
 from webmap.infra.errors import Invalid, NotFound
+from webmap.infra.reads import read_session
 from webmap.web.context import get_settings
 from webmap.web.openapi import BANDWIDTH, CELL_RES, GEOJSON, MONTH, documented, query
+from webmap.web.responder import revalidated
 
 bp = Blueprint("layers", __name__)
+MVT = "application/vnd.mapbox-vector-tile"
 #: The query every layer of the agency's own records takes (layers.queries.parse_query).
 _LAYER_QUERY = [
     query("res", CELL_RES, "Cell resolution: 7, 8 (default) or 9."),
@@ -29,7 +37,7 @@ _LAYER_QUERY = [
 
 
 def _query(default_months: int = 1) -> layers.LayerQuery:
-    return layers.parse_query(get_session(), current_user.agency_id, request.args, default_months)
+    return layers.parse_query(read_session(), current_user.agency_id, request.args, default_months)
 
 
 def _answer(
@@ -68,7 +76,7 @@ def counts(scope: frozenset[str]) -> Response:
     """Observations per cell over the months asked for (default: the latest month)."""
     q = _query()
     return _answer(
-        "counts", q, layers.cell_counts_geojson(get_session(), current_user.agency_id, q), GEOJSON
+        "counts", q, layers.cell_counts_geojson(read_session(), current_user.agency_id, q), GEOJSON
     )
 
 
@@ -79,7 +87,7 @@ def counts(scope: frozenset[str]) -> Response:
 def series(scope: frozenset[str]) -> Response:
     """Monthly counts of every non-empty cell (default: the last 12 months)."""
     q = _query(12)
-    return _answer("series", q, layers.series_json(get_session(), current_user.agency_id, q))
+    return _answer("series", q, layers.series_json(read_session(), current_user.agency_id, q))
 
 
 @bp.get("/api/v1/layers/change")
@@ -89,7 +97,7 @@ def series(scope: frozenset[str]) -> Response:
 def change(scope: frozenset[str]) -> Response:
     """This period against the one before it, per cell, with percent change."""
     q = _query()
-    return _answer("change", q, layers.change_json(get_session(), current_user.agency_id, q))
+    return _answer("change", q, layers.change_json(read_session(), current_user.agency_id, q))
 
 
 @bp.get("/api/v1/layers/emerging")
@@ -99,7 +107,7 @@ def change(scope: frozenset[str]) -> Response:
 def emerging(scope: frozenset[str]) -> Response:
     """Emerging hot spot classes per cell (default: the last 12 months)."""
     q = _query(12)
-    return _answer("emerging", q, layers.emerging_json(get_session(), current_user.agency_id, q))
+    return _answer("emerging", q, layers.emerging_json(read_session(), current_user.agency_id, q))
 
 
 @bp.get("/api/v1/layers/areas/<slug>")
@@ -109,7 +117,7 @@ def emerging(scope: frozenset[str]) -> Response:
 def areas(slug: str, scope: frozenset[str]) -> Response:
     """Counts per area of a boundary set: sums of the cells assigned to each area."""
     q = _query()
-    body = layers.area_counts(get_session(), current_user.agency_id, q, slug)
+    body = layers.area_counts(read_session(), current_user.agency_id, q, slug)
     if body is None:
         raise NotFound(f"No boundary set called '{slug}'.")
     return _answer(f"areas:{slug}", q, body, GEOJSON)
@@ -131,7 +139,7 @@ def heatmap(scope: frozenset[str]) -> Response:
     if not bandwidth.isdigit() or not 100 <= int(bandwidth) <= 2000:
         raise Invalid("bandwidth: metres, 100 to 2000", {"bandwidth": "metres, 100 to 2000"})
     body = heatmap_json(
-        get_session(),
+        read_session(),
         current_user.agency_id,
         q,
         settings.service_area,
@@ -151,7 +159,7 @@ def top_contexts(scope: frozenset[str]) -> Response:
     return _answer(
         "top-contexts",
         q,
-        {"contexts": layers.top_contexts(get_session(), current_user.agency_id, q)},
+        {"contexts": layers.top_contexts(read_session(), current_user.agency_id, q)},
     )
 
 
@@ -167,18 +175,25 @@ def top_contexts(scope: frozenset[str]) -> Response:
 @permission("layer", "read")
 @unit_of_work
 def tile(layer: str, z: int, x: int, y: int, scope: frozenset[str]) -> Response:
-    """A Mapbox Vector Tile of the cell counts (layer 'counts')."""
+    """A Mapbox Vector Tile of the cell counts (layer 'counts'): one round trip to the
+    database, which builds it only when neither this process nor the client holds the current
+    version (then a 304 to a client whose ETag is current)."""
     if layer != "counts":
         raise NotFound(f"No tile layer called '{layer}'.")
     if not (0 <= z <= 20 and 0 <= x < 2**z and 0 <= y < 2**z):
         raise NotFound("No such tile.")
-    q = _query()
-    body, res = cell_tile(get_session(), current_user.agency_id, q, z, x, y)
+    found = counts_tile(
+        app_cache(current_app.extensions),
+        current_user.db_context,
+        _query(),
+        z,
+        x,
+        y,
+        request.headers.get("If-None-Match"),
+    )
     # Tiles are not audited one by one (a map view fetches dozens); the layer read is.
-    resp = Response(body, mimetype="application/vnd.mapbox-vector-tile")
-    resp.headers["X-Cell-Resolution"] = str(res)
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    headers = {"X-Cell-Resolution": str(found.res)} if found.res else {}
+    return revalidated(found.body, found.etag, MVT, **headers)
 
 
 @bp.get("/tiles/<layer>.json")

@@ -37,6 +37,7 @@ from webmap.features.recording.schemas import (
 from webmap.features.reference import queries as reference
 from webmap.infra.db import get_session, unit_of_work
 from webmap.infra.errors import Invalid, PreconditionRequired
+from webmap.infra.reads import read_session
 from webmap.infra.validation import validated
 from webmap.web.context import get_settings
 from webmap.web.idempotency import create_once
@@ -151,7 +152,7 @@ def vocabulary(scope: frozenset[str]) -> Response:
 @unit_of_work
 def observations(scope: frozenset[str]) -> Response:
     f = records.parse_filters(request.args)
-    return jsonify(records.list_observations(get_session(), actor(), f))
+    return jsonify(records.list_observations(get_session(), actor(), f, read_session()))
 
 
 @bp.get("/sightings")
@@ -160,7 +161,7 @@ def observations(scope: frozenset[str]) -> Response:
 @unit_of_work
 def sightings(scope: frozenset[str]) -> Response:
     f = records.parse_filters(request.args, sightings_only=True)
-    return jsonify(records.list_observations(get_session(), actor(), f))
+    return jsonify(records.list_observations(get_session(), actor(), f, read_session()))
 
 
 def _create_observation(data: ObservationIn | SightingIn) -> Response:
@@ -294,7 +295,7 @@ def observation_delete(observation_id: str, scope: frozenset[str]) -> Response:
 @permission("context", "read")
 @unit_of_work
 def contexts(scope: frozenset[str]) -> Response:
-    return Response(records.list_contexts(get_session(), actor()), mimetype=GEOJSON)
+    return Response(records.list_contexts(get_session(), actor(), read_session()), mimetype=GEOJSON)
 
 
 @bp.post("/contexts")

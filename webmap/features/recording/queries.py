@@ -180,8 +180,12 @@ def fetch_observation(session: Session, agency: uuid.UUID, object_id: uuid.UUID)
     return _observation_json(rows[0])
 
 
-def list_observations(session: Session, user: Actor, f: Filters) -> dict[str, Any]:
-    rows = _query_observations(session, user.agency_id, f)
+def list_observations(
+    session: Session, user: Actor, f: Filters, reads: Session | None = None
+) -> dict[str, Any]:
+    """The agency's observations, a page at a time, read from ``reads`` (a standby's session,
+    see webmap/infra/reads.py) when given; audited on ``session``."""
+    rows = _query_observations(reads or session, user.agency_id, f)
     ids = [r["id"] for r in rows]
     audit.record(
         session,
@@ -255,11 +259,13 @@ def fetch_context(session: Session, agency: uuid.UUID, object_id: uuid.UUID) -> 
     return feature
 
 
-def list_contexts(session: Session, user: Actor) -> str:
-    """The user's agency's contexts as GeoJSON text."""
-    body, ids = session.execute(
-        text(_CONTEXT_FEATURES), {"agency": user.agency_id, "id": None}
-    ).one()
+def list_contexts(session: Session, user: Actor, reads: Session | None = None) -> str:
+    """The user's agency's contexts as GeoJSON text (read from ``reads`` when given)."""
+    body, ids = (
+        (reads or session)
+        .execute(text(_CONTEXT_FEATURES), {"agency": user.agency_id, "id": None})
+        .one()
+    )
     audit.record(
         session,
         "context.list",

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from webmap.access.policy import permission
 from webmap.access.session import actor
-from webmap.features.layers.tiles import shared_tile, tilejson
+from webmap.features.layers.tiles import app_cache, cached_shared_tile, shared_key, tilejson
 from webmap.features.recording.api import json_object
 from webmap.features.sharing import exports, tokens
 from webmap.features.sharing import output as share_output
@@ -24,9 +24,10 @@ from webmap.infra.errors import Invalid, NotFound
 from webmap.infra.validation import validated
 from webmap.web.context import get_settings
 from webmap.web.openapi import BANDWIDTH, GEOJSON, documented, query
-from webmap.web.responder import attachment
+from webmap.web.responder import attachment, revalidated
 
 bp = Blueprint("shares_api", __name__, url_prefix="/api/v1")
+MVT = "application/vnd.mapbox-vector-tile"
 _PERIOD = query(
     "period",
     {"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2]|Q[1-4])$"},
@@ -236,14 +237,28 @@ def tile_json(scope: frozenset[str], share_id: str) -> Response:
 @unit_of_work
 def tile(scope: frozenset[str], share_id: str, z: int, x: int, y: int) -> Response:
     """A vector tile of the share's published cells for one period (?period=, default the
-    latest published), read from the ledger. Not audited tile by tile; the layer read is."""
+    latest published), read from the ledger; cached until the share ends, after the reader is
+    authorised. Not audited tile by tile; the layer read is."""
     sharing_views.refuse_unknown(request.args, ("period",))
     if not (0 <= z <= 20 and 0 <= x < 2**z and 0 <= y < 2**z):
         raise NotFound("No such tile.")
     session = get_session()
-    share = sharing_views.live_share(session, share_id, actor(), side_sessions())
-    period = share_output.tile_period(session, share, request.args.get("period"))
-    body = shared_tile(session, str(share.id), period, z, x, y)
-    resp = Response(body, mimetype="application/vnd.mapbox-vector-tile")
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    cache = app_cache(current_app.extensions)
+    asked = request.args.get("period")
+    reader = str(actor().agency_id)
+    # Authorised first, every time (404 not theirs, 410 no longer in force). A period already
+    # in the cache was published (the ledger never changes), so nothing more is needed then.
+    share = sharing_views.live_share(session, share_id, actor())
+    cached = cache.get(shared_key(share_id, reader, asked, z, x, y)) if asked else None
+    if cached is None:
+        share_output.publish_due(share, side_sessions())  # written before anything is shown
+        period = share_output.tile_period(session, share, asked)
+        cached = cached_shared_tile(
+            cache,
+            session,
+            shared_key(share_id, reader, period, z, x, y),
+            share.expires_at,
+            {"share_id": str(share.id), "period": period, "z": z, "x": x, "y": y},
+        )
+    fresh = request.headers.get("If-None-Match") == cached.etag
+    return revalidated(None if fresh else cached.body, cached.etag, MVT)
