@@ -455,3 +455,8 @@ def test_openapi_document_covers_every_api_route(app: Flask, api: Any) -> None:
     assert {"occurred_at", "geometry", "category"} <= set(schema["required"])
     page = a("GET", "/api/v1/docs")
     assert page.status_code == 200 and "POST /api/v1/observations" in page.get_data(as_text=True)
+    # A file upload's body is multipart, not JSON: the page shows it and its query parameters.
+    upload = doc["paths"]["/api/v1/boundary-sets"]["post"]["requestBody"]["content"]
+    assert "file" in upload["multipart/form-data"]["schema"]["properties"]
+    html = page.get_data(as_text=True)
+    assert "Body (multipart/form-data)" in html and "<code>offset</code>" in html

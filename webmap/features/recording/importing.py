@@ -301,7 +301,8 @@ def _model_input(
                 value = int(text_value)
             elif name == "occurred_at" and _LOCAL_TIME.fullmatch(text_value):
                 try:
-                    value = london_time(text_value)
+                    # As ISO text with its offset: the API's model takes dates only as text.
+                    value = london_time(text_value).isoformat()
                 except ValueError as exc:
                     errors.append(RowError(row, name, str(exc)))
                     failed.add(name)
