@@ -95,7 +95,10 @@ def load(settings: Any, towns: int, per_town: int) -> dict[str, Any]:
                 # A handful of rows, and COPY is refused into a table with row-level security.
                 conn.cursor().executemany(
                     "INSERT INTO agency (id, slug, name, kind) VALUES (%s, %s, %s, %s)",
-                    [(a.id, f"{a.key}-t{i}", f"{a.name} (town {i})", a.kind) for a in town.agencies],
+                    [
+                        (a.id, f"{a.key}-t{i}", f"{a.name} (town {i})", a.kind)
+                        for a in town.agencies
+                    ],
                 )
                 obs = town.observations.assign(
                     lat=town.observations["lat"] + dlat,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,8 @@ from sqlalchemy import text
 
 from tests.e2e.conftest import browser_sign_in
 from tests.e2e.test_packs import build_pack
+from tests.integration import meetings_world as mw
+from webmap.features.meetings.lifecycle import london_day
 
 pytestmark = pytest.mark.e2e
 
@@ -37,6 +39,11 @@ NOT_PAGES = {
     "share_link.layer": "data for the link page's map",
     "pack_link.html": "a download, by link",
     "pack_link.pdf": "a download, by link",
+    "metrics.metrics": "Prometheus text for an operator's scraper",
+    **{
+        f"ogc.{name}": "the OGC API for GIS clients (JSON)"
+        for name in ("landing", "api", "conformance", "collections", "collection", "items", "item")
+    },
 }
 
 
@@ -105,8 +112,53 @@ def _external_link(page: Any, base: str, area: str) -> str:
     return re.sub(r"^https?://[^/]+", "", str(url))
 
 
+def _meeting_loop(app: Flask, sign_in: Any, make_user: Any, w: mw.World) -> dict[str, str]:
+    """A meeting of a panel of its own, a referral to it and an action agreed at it, made
+    through the API by its chair and a member's analyst."""
+    chair = mw.client(app, sign_in, mw.user(w, make_user, "police", "panel_chair"))
+    today = london_day(datetime.now(UTC))
+    made = chair("POST", f"/api/v1/panels/{w.panel_id}/meetings", {"held_on": today.isoformat()})
+    assert made.status_code == 201, made.get_json()
+    meeting = made.get_json()["id"]
+    action = chair(
+        "POST",
+        f"/api/v1/meetings/{meeting}/actions",
+        {
+            "four_p": "prevent", "title": "Youth work outreach at the station",
+            "owner_agency_id": w.agency_ids["vcse"], "area_id": w.area_id,
+            "due_on": (today + timedelta(days=20)).isoformat(),
+        },
+    )  # fmt: skip
+    assert action.status_code == 201, action.get_json()
+    analyst = mw.client(app, sign_in, mw.user(w, make_user, "police", "analyst"))
+    referral = analyst(
+        "POST",
+        f"/api/v1/panels/{w.panel_id}/referrals",
+        {
+            "context_id": w.contexts[("police", "the qzxvbolt den")],
+            "summary": "Older males seen meeting children by the shelter after school.",
+            "purpose": "To agree disruption with partners",
+            "lawful_basis": "Children Act 2004 s.11",
+        },
+    )
+    assert referral.status_code == 201, referral.get_json()
+    return {
+        "meeting": meeting,
+        "action": action.get_json()["id"],
+        "referral": referral.get_json()["id"],
+    }
+
+
 @pytest.fixture(scope="module")
-def world(browser: Any, live_server: str, make_user: Any, owner_session_factory: Any) -> World:
+def world(
+    browser: Any,
+    live_server: str,
+    app: Flask,
+    sign_in: Any,
+    make_agency: Any,
+    make_user: Any,
+    owner_session_factory: Any,
+) -> World:
     roles = ("agency_admin", "analyst", "trainer", "practitioner", "panel_chair", "system_admin")
     people = {role: make_user("police", role) for role in roles}
     ids = _police_ids(owner_session_factory)
@@ -121,6 +173,11 @@ def world(browser: Any, live_server: str, make_user: Any, owner_session_factory:
         )
         context.close()
     pack, link = made["trainer"], made["analyst"]
+    loop = mw.build(make_agency, make_user, owner_session_factory)
+    people["chair"] = mw.user(loop, make_user, "police", "panel_chair")
+    people["youth_worker"] = mw.user(loop, make_user, "vcse", "practitioner")
+    held = _meeting_loop(app, sign_in, make_user, loop)
+    panel = f"/meetings/panels/{loop.panel_id}"
     obs, ctx, veh = ids["obs"], ids["ctx"], ids["veh"]
     user = str(people["practitioner"].id)
     pages = [
@@ -154,6 +211,17 @@ def world(browser: Any, live_server: str, make_user: Any, owner_session_factory:
         Page("admin-agencies", "admin.agencies", "/admin/agencies", "system_admin"),
         Page("admin-panels", "admin.panels", "/admin/panels", "system_admin"),
         Page("admin-boundary-sets", "admin.boundary_sets", "/admin/boundary-sets", "system_admin"),
+        Page("admin-boundary-compare", "admin.boundary_set_compare",
+             "/admin/boundary-sets/wards/compare?from=1&to=1", "system_admin"),
+        Page("tokens", "tokens.index", "/account/tokens", "analyst"),
+        Page("meetings", "meetings.index", "/meetings", "chair"),
+        Page("meetings-panel", "meetings.panel", panel, "chair"),
+        Page("meetings-places", "meetings.places", f"{panel}/places", "chair"),
+        Page("meetings-partnership", "meetings.partnership", f"{panel}/partnership", "chair"),
+        Page("meeting", "meetings.meeting", f"/meetings/{held['meeting']}", "chair"),
+        Page("referral", "meetings.referral", f"/meetings/referrals/{held['referral']}", "chair"),
+        Page("my-actions", "meetings.my_actions", "/meetings/actions", "youth_worker"),
+        Page("action", "meetings.action", f"/meetings/actions/{held['action']}", "youth_worker"),
         Page("api-docs", "api.docs", "/api/v1/docs", "analyst"),
         Page("not-found", "", "/no-such-page", "analyst"),
     ]  # fmt: skip

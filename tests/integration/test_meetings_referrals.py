@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
-from spatial.cells import cell_key
+from spatial.cells import cell_key, cell_keys
 from tests.integration import meetings_world as mw
 from tests.integration.test_recording_api import Api
 from webmap.access.policy import can
@@ -22,6 +22,11 @@ from webmap.features.meetings.lifecycle import london_day
 from webmap.models import USER_ROLES
 
 SUMMARY = "Older males seen meeting children by the shelter after school, most weekdays."
+
+
+def _cells(lon: float, lat: float) -> dict[str, int]:
+    # As the app keys a point: its res-9 cell and that cell's parents.
+    return {f"r{res}": int(keys[0]) for res, keys in cell_keys([lon], [lat]).items()}
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +39,14 @@ def world(make_agency: Any, make_user: Any, owner_session_factory: Any) -> mw.Wo
                 "INSERT INTO observation (agency_id, occurred_at, geom, category, note,"
                 " young_person_refs, context_id, cell_r7, cell_r8, cell_r9)"
                 " SELECT c.agency_id, now() - interval '3 days', c.geom, 'older_males_approaching',"
-                " 'seen by the den', ARRAY['WX-7731'], c.id, 1, 1, 1 FROM context c WHERE c.id = :c"
+                " 'seen by the den', ARRAY['WX-7731'], c.id, :r7, :r8, :r9 FROM context c"
+                " WHERE c.id = :c"
             ),
-            {"c": w.contexts[("police", "the qzxvbolt den")]},
+            # The den's own cells: the cube rolls res 9 up, so they must be the real ones.
+            {
+                "c": w.contexts[("police", "the qzxvbolt den")],
+                **_cells(w.spot[0] + 0.002, w.spot[1]),
+            },
         )
         s.commit()
     return w
@@ -91,7 +101,7 @@ def test_the_summary_check_refuses_and_nothing_is_written(
     before = _referrals(owner_session_factory, world)
     resp = _refer(who, world, "the qzxvbolt den", summary=summary)
     assert resp.status_code == 422, resp.get_json()
-    assert why in resp.get_json()["error"]["fields"]["summary"]
+    assert why in resp.get_json()["error"]["fields"].get("summary", ""), resp.get_json()
     assert _referrals(owner_session_factory, world) == before
 
 

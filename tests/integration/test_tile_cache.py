@@ -118,10 +118,11 @@ def test_own_tiles_are_never_served_to_another_audience(
     assert api(busy, on=cold)("GET", path).data == mine.data
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def shares(api: Any, make_agency: Any, owner_session_factory: Any) -> dict[str, Any]:
     """A source with published activity at SPOT in PERIOD, shared (tier B) with health over
-    its whole area, and with children's social care over one of those areas only."""
+    its whole area, and with children's social care over one of those areas only. A new one
+    for each test: one of them revokes its share."""
     from sqlalchemy import text
 
     slug = make_agency("police", "Tile share")

@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
+from spatial.cells import cell_keys
 from tests.conftest import pg_url
 from webmap.config import Settings
 from webmap.infra import db
@@ -144,8 +145,13 @@ def _duplicates_at_0010(conn: psycopg.Connection[Any]) -> dict[str, Any]:
             conn.execute(
                 "INSERT INTO observation (agency_id, occurred_at, geom, category, vehicle_id,"
                 " cell_r7, cell_r8, cell_r9) VALUES (%s, now(),"
-                " ST_SetSRID(ST_MakePoint(1.2, 54.6), 4326), 'vehicle_of_interest', %s, 1, 2, 3)",
-                (agencies[0], vid),
+                " ST_SetSRID(ST_MakePoint(1.2, 54.6), 4326), 'vehicle_of_interest', %s,"
+                " %s, %s, %s)",
+                (
+                    agencies[0],
+                    vid,
+                    *(int(k[0]) for _, k in sorted(cell_keys([1.2], [54.6]).items())),
+                ),
             )
         conn.execute(
             "INSERT INTO vehicle_match_notice (agency_id, vehicle_id, from_agency_id,"

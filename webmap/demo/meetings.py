@@ -240,9 +240,10 @@ def load_meetings(
     end_month: date,
     today: date | None = None,
 ) -> int:
-    """The panels' areas and the demo's meetings (once: nothing if there are meetings)."""
+    """The panels' areas and the demo's meetings (once: nothing if the demo's two panels
+    already hold meetings; other panels' meetings are no concern of the demo's)."""
     _set_areas(session)
-    if session.execute(text("SELECT count(*) FROM meeting")).scalar_one():
+    if _demo_meetings(session):
         return 0
     today = today or datetime.now(UTC).astimezone(LONDON).date()
     first = min(_second_tuesday(add_months(end_month, -1)), today - timedelta(days=35))
@@ -251,4 +252,16 @@ def load_meetings(
     for meeting, offset, what, args in sorted(EVENTS, key=lambda e: (e[0], e[1])):
         demo.play((first if meeting == 1 else second) + timedelta(days=offset), what, args)
     apply_context(session, DbContext())
-    return int(session.execute(text("SELECT count(*) FROM meeting")).scalar_one())
+    return _demo_meetings(session)
+
+
+def _demo_meetings(session: Session) -> int:
+    return int(
+        session.execute(
+            text(
+                "SELECT count(*) FROM meeting m JOIN panel p ON p.id = m.panel_id"
+                " WHERE p.name IN (:mace, :north)"
+            ),
+            {"mace": MACE, "north": NORTH},
+        ).scalar_one()
+    )

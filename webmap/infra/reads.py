@@ -99,7 +99,12 @@ def run(engine: Engine, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, 
     that connection was dead; any other database error is raised as SQLAlchemy's, as
     everywhere else in the app."""
     for attempt in (1, 2):
-        raw = engine.raw_connection()
+        try:
+            raw = engine.raw_connection()
+        except psycopg.Error as exc:
+            # The pool hands out the driver's own error when it cannot connect: raised as
+            # SQLAlchemy's, so a standby that is down is caught (and falls back) as such.
+            raise DBAPIError.instance(None, None, exc, psycopg.Error) from exc
         conn: psycopg.Connection[Any] = raw.driver_connection  # type: ignore[assignment]
         try:
             return conn.execute(sql, params).fetchall()

@@ -70,6 +70,11 @@ def refer(
     """Refer one of the agency's contexts to the panel; checked, disclosed at tier B, audited."""
     ctx = _context(session, user, data.context_id)
     cid, kind, name, public, lon, lat, wkt = ctx
+    # The words first: a name or a reference in them is refused whatever else is wrong.
+    refs = _refs_at(session, cid)
+    withheld = () if public else (name,)
+    for field in ("summary", "purpose", "lawful_basis"):
+        check_texts(session, user, panel, {field: getattr(data, field)}, refs, withheld=withheld)
     busy = session.execute(
         text(
             "SELECT 1 FROM referral WHERE panel_id = :p AND context_id = :c AND stage <> 'closed'"
@@ -78,10 +83,6 @@ def refer(
     ).first()
     if busy:
         raise Invalid.field("context_id", "is already under review by this panel")
-    refs = _refs_at(session, cid)
-    withheld = () if public else (name,)
-    for field in ("summary", "purpose", "lawful_basis"):
-        check_texts(session, user, panel, {field: getattr(data, field)}, refs, withheld=withheld)
     profile = current_profile(session, user.agency_id, "B")
     [shown] = publish_contexts([ContextFact(str(cid), kind, name, public, lon, lat, wkt)], profile)
     referral = Referral(

@@ -36,7 +36,7 @@ _PERIOD = query(
 _GONE = (410,)
 
 
-class DecisionIn(BaseModel):
+class ShareDecisionIn(BaseModel):
     """Approve or reject a tier C share; a rejection says why."""
 
     model_config = ConfigDict(extra="forbid")
@@ -80,13 +80,13 @@ def terms(scope: frozenset[str], share_id: str) -> Response:
 
 
 @bp.post("/shares/<share_id>/decision")
-@documented(body=DecisionIn, response=("200", {"type": "object"}), errors=(409, 410))
+@documented(body=ShareDecisionIn, response=("200", {"type": "object"}), errors=(409, 410))
 @permission("share", "approve")
 @unit_of_work
 def decision(scope: frozenset[str], share_id: str) -> Response:
     session = get_session()
     share = sharing_views.own_share(session, share_id, actor())
-    data = validated(DecisionIn, json_object())
+    data = validated(ShareDecisionIn, json_object())
     sharing.decide(session, actor(), share, data.approve, data.note)
     return jsonify(sharing_views.summary(session, share, actor()))
 
