@@ -146,11 +146,3 @@ def write(path: Path, results: dict[str, Any]) -> None:
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     path.write_text(text)
-
-
-def kept(path: Path) -> str:
-    """The national section of ``path``, for `make bench` to keep when it rewrites the rest."""
-    if not path.exists():
-        return ""
-    found = re.search(re.escape(BEGIN) + ".*?" + re.escape(END), path.read_text(), flags=re.S)
-    return found.group(0) if found else ""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -178,10 +179,14 @@ def _trim(obj: Any) -> Any:
 def write(args: argparse.Namespace, results: dict[str, Any]) -> None:
     results = _trim(results)
     text = report.markdown(results, notes.target_notes(results), notes.METHOD)
-    from bench.national_report import kept
-
-    national = kept(args.out)  # `make bench-national`'s section stays as it was
-    args.out.write_text(text + ("\n" + national + "\n" if national else ""))
+    # The sections other commands write (`make drill`, `make bench-load`, `make
+    # bench-national`, each between its own markers) stay as they were.
+    previous = args.out.read_text() if args.out.exists() else ""
+    sections = [
+        m.group(0)
+        for m in re.finditer(r"<!-- (\w+):begin -->.*?<!-- \1:end -->", previous, flags=re.S)
+    ]
+    args.out.write_text(text + "".join("\n" + section + "\n" for section in sections))
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str))
     print(report.console(results))
     print()
