@@ -99,8 +99,10 @@ def test_row_level_security_holds_on_the_standby(standby: Standby, test_db: dict
         assert conn.execute("SELECT count(*) FROM observation").fetchone() == (0,)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def read_app(standby: Standby, test_db: dict[str, str]) -> Flask:
+    # One per test: an app that found the standby down keeps reading from the primary for a
+    # while (by design), which must not carry over into the next test.
     return create_app(
         {
             "mode": "test",
