@@ -73,7 +73,7 @@ typecheck: venv
 
 # The front end's pure logic (static/js), with Node's built-in test runner: nothing to install.
 jstest: os-deps-browser
-	node --test tests/js/*.test.mjs
+	node --test --test-reporter=spec tests/js/*.test.mjs
 
 pytest: venv
 	$(PY) -m pytest
