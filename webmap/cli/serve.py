@@ -10,13 +10,12 @@ import click
 
 from webmap.cli.common import settings as _settings
 
-#: Threads per worker under gthread: a request mostly waits on PostgreSQL, so a worker
-#: process keeps serving others meanwhile (measured against sync in bench/RESULTS.md).
+#: Threads per worker when gthread is asked for (`--threads 4`; the bench compares it).
 THREADS = 4
 
 
 def gunicorn_command(
-    host: str, port: int, workers: int, worker_class: str = "gthread", threads: int = THREADS
+    host: str, port: int, workers: int, worker_class: str = "sync", threads: int = 1
 ) -> list[str]:
     """The gunicorn command line `csmap serve` runs. No access log: a path can hold a signed
     link's token or forged CR/LF, so the app logs one line per request with the route
@@ -50,9 +49,10 @@ def gunicorn_command(
 @click.option("--workers", default=2, show_default=True)
 @click.option(
     "--threads",
-    default=THREADS,
+    default=1,
     show_default=True,
-    help="Threads per worker (gthread); 1 runs gunicorn's sync workers.",
+    help="Threads per worker: above 1 runs gthread workers. Sync is the default: under load "
+    "gthread reset kept-alive connections (bench/RESULTS.md, 'Load').",
 )
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the app with gunicorn (logs carry route patterns, never paths)."""
