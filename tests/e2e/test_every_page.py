@@ -1,6 +1,6 @@
 """Every page at 390 and 1280 px (issue 13): no page scrolls sideways, every map states its
-precision inside the viewport and uncovered, and a screenshot of each is saved under
-var/screenshots/ for a person to look at.
+precision inside the viewport and uncovered, axe-core finds no WCAG 2.2 AA violation (issue
+18), and a screenshot of each is saved under var/screenshots/ for a person to look at.
 
 The list of pages is compared with the app's URL map, as the permission table is: a new
 HTML page that is not here (or excluded, with the reason) fails the suite.
@@ -19,8 +19,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
+from tests.e2e import axe
 from tests.e2e.conftest import browser_sign_in
 from tests.e2e.test_packs import build_pack
+from tests.integration import meetings_world as mw
+from tests.integration.test_recording_api import Api
 
 pytestmark = pytest.mark.e2e
 
@@ -29,6 +32,14 @@ SIZES = {390: {"width": 390, "height": 844}, 1280: {"width": 1280, "height": 800
 #: Routes that are not pages a person reads, and why.
 NOT_PAGES = {
     "health.healthz": "JSON for monitoring",
+    "metrics.metrics": "Prometheus text for monitoring",
+    "ogc.landing": "JSON for GIS clients (OGC API – Features)",
+    "ogc.api": "JSON for GIS clients (OGC API – Features)",
+    "ogc.collections": "JSON for GIS clients (OGC API – Features)",
+    "ogc.collection": "JSON for GIS clients (OGC API – Features)",
+    "ogc.items": "JSON for GIS clients (OGC API – Features)",
+    "ogc.item": "JSON for GIS clients (OGC API – Features)",
+    "ogc.conformance": "JSON for GIS clients (OGC API – Features)",
     "packs.html": "a download (the offline pack)",
     "packs.pdf": "a download",
     "packs.preview": "an image inside the pack's page",
@@ -105,10 +116,42 @@ def _external_link(page: Any, base: str, area: str) -> str:
     return re.sub(r"^https?://[^/]+", "", str(url))
 
 
+def _meeting_ids(app: Flask, sign_in: Any, chair: Any, analyst: Any, m: mw.World) -> dict[str, str]:
+    """A meeting with an agreed action, and a referral, on a panel of the test's own."""
+    held_on = date.today().isoformat()
+    api = Api(sign_in(app.test_client(), chair), chair)
+    made = api("POST", f"/api/v1/panels/{m.panel_id}/meetings", {"held_on": held_on})
+    assert made.status_code == 201, made.get_json()
+    meeting = str(made.get_json()["id"])
+    due = (date.today() + timedelta(days=20)).isoformat()
+    action = api("POST", f"/api/v1/meetings/{meeting}/actions", {
+        "four_p": "pursue", "title": "Patrols at the bus station on school nights",
+        "owner_agency_id": m.agency_ids["police"], "due_on": due,
+        "area_id": m.area_id})  # fmt: skip
+    assert action.status_code == 201, action.get_json()
+    refer = Api(sign_in(app.test_client(), analyst), analyst)
+    referral = refer("POST", f"/api/v1/panels/{m.panel_id}/referrals", {
+        "context_id": m.contexts[("police", "the qzxvbolt den")],
+        "summary": "Older males meet children here most evenings after school.",
+        "purpose": "Disruption", "lawful_basis": "Children Act 2004 s.11"})  # fmt: skip
+    assert referral.status_code == 201, referral.get_json()
+    return {"meeting": meeting, "action": str(action.get_json()["id"]),
+            "referral": str(referral.get_json()["id"])}  # fmt: skip
+
+
 @pytest.fixture(scope="module")
-def world(browser: Any, live_server: str, make_user: Any, owner_session_factory: Any) -> World:
+def world(
+    app: Flask, browser: Any, live_server: str, make_user: Any, make_agency: Any, sign_in: Any,
+    owner_session_factory: Any,
+) -> World:  # fmt: skip
     roles = ("agency_admin", "analyst", "trainer", "practitioner", "panel_chair", "system_admin")
     people = {role: make_user("police", role) for role in roles}
+    # The meeting pages, on a panel of this module's own (mw.build: new agencies).
+    m = mw.build(make_agency, make_user, owner_session_factory)
+    people["chair"] = mw.user(m, make_user, "police", "panel_chair")
+    analyst = mw.user(m, make_user, "police", "analyst")
+    meet = _meeting_ids(app, sign_in, people["chair"], analyst, m)
+    panel = f"/meetings/panels/{m.panel_id}"
     ids = _police_ids(owner_session_factory)
     # A pack (through the trainer's form) and an external recipient's link.
     made = {}
@@ -154,6 +197,18 @@ def world(browser: Any, live_server: str, make_user: Any, owner_session_factory:
         Page("admin-agencies", "admin.agencies", "/admin/agencies", "system_admin"),
         Page("admin-panels", "admin.panels", "/admin/panels", "system_admin"),
         Page("admin-boundary-sets", "admin.boundary_sets", "/admin/boundary-sets", "system_admin"),
+        Page("admin-boundary-compare", "admin.boundary_set_compare",
+             "/admin/boundary-sets/wards/compare?from=1&to=1", "system_admin"),
+        Page("tokens", "tokens.index", "/account/tokens", "analyst"),
+        Page("meetings", "meetings.index", "/meetings", "chair"),
+        Page("meetings-panel", "meetings.panel", panel, "chair"),
+        Page("meetings-places", "meetings.places", f"{panel}/places", "chair"),
+        Page("meetings-partnership", "meetings.partnership", f"{panel}/partnership", "chair"),
+        Page("meeting", "meetings.meeting", f"/meetings/{meet['meeting']}", "chair"),
+        Page("meetings-actions", "meetings.my_actions", "/meetings/actions", "chair"),
+        Page("meetings-action", "meetings.action", f"/meetings/actions/{meet['action']}", "chair"),
+        Page("meetings-referral", "meetings.referral", f"/meetings/referrals/{meet['referral']}",
+             "chair"),
         Page("api-docs", "api.docs", "/api/v1/docs", "analyst"),
         Page("not-found", "", "/no-such-page", "analyst"),
     ]  # fmt: skip
@@ -228,7 +283,7 @@ def _password_step(page: Any, base: str, user: Any) -> None:
 
 
 @pytest.mark.parametrize("size", [390, 1280])
-def test_every_page_fits_and_every_map_states_its_precision(
+def test_every_page_fits_states_its_precision_and_passes_axe(
     browser: Any,
     live_server: str,
     world: World,
@@ -273,6 +328,7 @@ def test_every_page_fits_and_every_map_states_its_precision(
                     problems.append(f"{p.name} at {size}: precision {why}")
                 page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=str(shots / f"{p.name}-{size}.png"), full_page=True)
+            problems.extend(axe.violations(page, f"{p.name} at {size}"))
     finally:
         for page in pages.values():
             page.context.close()
