@@ -1,7 +1,7 @@
 """axe-core on the states a page reaches after someone acts (issue 18), at 390 and 1280 px: the
 legend open, forms with errors (share, pack, record), the menu open on a phone, the panel
-playing, the map with every shared layer on. Every page as it opens is checked in
-test_every_page.py (the list compared with the URL map); this module checks what only
+playing, the map with every shared layer on, and maps' tables open. Every page as it opens is
+checked in test_every_page.py (the list compared with the URL map); this module checks what only
 happens after a click. One browser context per person and width, axe once per state.
 """
 
@@ -70,8 +70,10 @@ def test_every_state_passes_axe(
         assert int(nurse.evaluate("document.body.dataset.sharedReady")) >= 1
         assert nurse.evaluate(ALL_LAYERS_ON_JS) > 0
         _legend_open(nurse)
+        nurse.locator("#map-table > summary").click()
+        nurse.wait_for_selector("#map-table[data-rows]", state="attached")
         nurse.wait_for_load_state("networkidle")
-        check(nurse, "map, shared layers on, legend open")
+        check(nurse, "map, shared layers on, legend and table open")
         if size == 390:
             nurse.get_by_role("button", name="Menu").click()
             nurse.wait_for_selector(".site-menu-toggle[aria-expanded='true']")
@@ -94,9 +96,10 @@ def test_every_state_passes_axe(
         chair = people["panel_chair"]
         chair.goto(base + "/panel")
         chair.wait_for_selector("body[data-panel-ready='1']", state="attached", timeout=30_000)
+        chair.locator("#pnl-table > summary").click()
         chair.get_by_role("button", name="Play").click()
         chair.get_by_role("button", name="Pause").wait_for()
-        check(chair, "panel playing")
+        check(chair, "panel playing, its table open")
     finally:
         for page in people.values():
             page.context.close()

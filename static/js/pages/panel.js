@@ -26,6 +26,7 @@ import { markCells } from '../panel/marks.js';
 import { nameCells } from '../panel/places.js';
 import { startShared } from '../panel/shared.js';
 import { createSlider } from '../panel/slider.js';
+import { createTable } from '../panel/table.js';
 import { renderSelected } from '../panel/sparkline.js';
 import { percentWords } from '../lib/format.js';
 
@@ -124,6 +125,7 @@ function createPanel(L) {
   P.slider = cfg.mode === 'panel' ? createSlider(P) : null;
   P.renderLegend = () => renderLegend(P);
   P.renderChanges = () => renderChanges(P);
+  P.refreshTable = createTable(P);
   // The meeting pack numbers the cells of "What changed" on its map; the panel does not.
   P.view.markCells = cfg.mode === 'print' ? (rows) => markCells(P, rows) : () => {};
   P.view.map.on('zoomend', () => {
@@ -184,6 +186,7 @@ function createPanel(L) {
       P.view.showTiles();
       P.view.restyle();
       P.renderLegend();
+      P.refreshTable();
       renderSelected(P);
     }).catch(P.fail);
   };
