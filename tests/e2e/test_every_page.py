@@ -246,6 +246,19 @@ PRECISION_JS = """(sel) => {
   return caption.contains(at) ? '' : 'covered by ' + (at && (at.className || at.tagName));
 }"""
 
+#: Every map is named, says how to use it (aria-describedby → instructions on the page) and
+#: takes focus for Leaflet's keys; a print map is a picture (role=img) and needs only a name.
+MAPS_JS = r"""() => [...document.querySelectorAll('.leaflet-container')].map((m) => {
+  const role = m.getAttribute('role'); const id = m.id || m.className;
+  if (!['region', 'application', 'img'].includes(role)) return id + ': role ' + role;
+  if (!(m.getAttribute('aria-label') || '').trim()) return id + ': no name';
+  if (role === 'img') return '';
+  const help = (m.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean)
+    .map((h) => document.getElementById(h)).filter((h) => h && /arrow keys/.test(h.textContent));
+  if (!help.length) return id + ': no instructions';
+  return m.tabIndex === 0 ? '' : id + ': not focusable';
+}).filter(Boolean)"""
+
 #: What is wider than its box, to say why a page scrolls sideways.
 WIDE_JS = """() => [...document.querySelectorAll('main *')]
   .filter((n) => n.scrollWidth > n.clientWidth + 1 && n.clientWidth > 0)
@@ -322,6 +335,7 @@ def test_every_page_fits_states_its_precision_and_passes_axe(
             if width > size:
                 wide = page.evaluate(WIDE_JS)
                 problems.append(f"{p.name} at {size}: {width} px wide, scrolls sideways: {wide}")
+            problems.extend(f"{p.name} at {size}: map {m}" for m in page.evaluate(MAPS_JS))
             if p.map:
                 why = page.evaluate(PRECISION_JS, p.map)
                 if why:

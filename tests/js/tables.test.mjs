@@ -46,3 +46,28 @@ test("a shared layer's rows: the period's cells, most first, then its places", (
   assert.equal(rows[3].cells[0], 'Place of concern (shown at its cell’s centre)');
   assert.equal(rows[3].cells[4], 'August to October 2026');
 });
+
+test('the live region speaks at most once a second, the last value winning', async () => {
+  const { throttledAnnouncer } = await import('../../static/js/lib/announce.js');
+  let t = 0;
+  const timers = [];
+  const said = [];
+  const clock = { now: () => t, setTimeout: (fn, ms) => timers.push({ at: t + ms, fn }) };
+  const run = (to) => {
+    t = to;
+    const due = timers.filter((x) => x.at <= to);
+    due.forEach((x) => timers.splice(timers.indexOf(x), 1));
+    due.forEach((x) => x.fn());
+  };
+  const announce = throttledAnnouncer((text) => said.push([t, text]), clock);
+  announce('May 2026'); // at once
+  run(200);
+  announce('June 2026');
+  run(400);
+  announce('July 2026'); // replaces June: last value wins
+  run(1000);
+  assert.deepEqual(said, [[0, 'May 2026'], [1000, 'July 2026']]);
+  run(2500);
+  announce('August 2026'); // a second and more since the last: at once
+  assert.deepEqual(said.at(-1), [2500, 'August 2026']);
+});
