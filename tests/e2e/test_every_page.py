@@ -168,6 +168,7 @@ def world(
     user = str(people["practitioner"].id)
     pages = [
         Page("login", "auth.login", "/login", "anonymous"),
+        Page("accessibility", "accessibility.statement", "/accessibility", "anonymous"),
         Page("login-code", "auth.second_factor", "/login/code", "password-only"),
         Page("login-enrol", "auth.enrol", "/login/enrol", "enrolling"),
         Page("map", "pages.map_page", "/", "agency_admin", MAP, "#map"),
@@ -336,6 +337,8 @@ def test_every_page_fits_states_its_precision_and_passes_axe(
                 wide = page.evaluate(WIDE_JS)
                 problems.append(f"{p.name} at {size}: {width} px wide, scrolls sideways: {wide}")
             problems.extend(f"{p.name} at {size}: map {m}" for m in page.evaluate(MAPS_JS))
+            if not page.locator("footer a[href='/accessibility']").count():
+                problems.append(f"{p.name} at {size}: no link to the accessibility statement")
             if p.map:
                 why = page.evaluate(PRECISION_JS, p.map)
                 if why:
