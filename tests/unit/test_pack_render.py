@@ -340,3 +340,18 @@ def test_html_table_carries_the_maps_numbers(browser: Any, html: str) -> None:
     assert all(re.fullmatch(r"Shade \d of \d: .+", r[2]) for r in seen["rows"].values())
     assert all(r[0].startswith("Near ") for r in seen["rows"].values())
     assert seen["caption"].startswith("Concerns recorded, July to September 2026")
+
+
+def test_html_passes_axe(browser: Any, html: str) -> None:
+    """The offline pack is a page people open too: WCAG 2.2 AA by axe, as every page is."""
+    from tests.e2e import axe
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.set_content(html, wait_until="load")
+        page.wait_for_selector("path.leaflet-interactive")
+        page.locator(".pack-numbers > summary").click()  # the table open too
+        axe.assert_accessible(page, "offline pack")
+    finally:
+        context.close()

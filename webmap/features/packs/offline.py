@@ -5,6 +5,7 @@ person who cannot see the map, or would rather read numbers, gets the same pictu
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -41,6 +42,18 @@ def _nearest_name(content: PackContent, lon: float, lat: float) -> str:
             if d < best:
                 best, name = d, str(label)
     return name
+
+
+def open_to_everyone(html: str) -> str:
+    """folium's page, made WCAG-clean (issue 18): the page says its language, and people may
+    zoom it (folium's viewport forbids pinch zoom)."""
+    html = re.sub(r"<html>", '<html lang="en-GB">', html, count=1)
+    return re.sub(
+        r'<meta name="viewport"[^>]*>',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        html,
+        flags=re.S,
+    )
 
 
 def cell_rows(content: PackContent, scale: BandScale) -> list[CellRow]:

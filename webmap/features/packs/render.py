@@ -31,7 +31,7 @@ from webmap.features.packs.content import (
 )
 from webmap.features.packs.inspect import external_references
 from webmap.features.packs.mapimage import ROUTE_COLOURS, render_map_png
-from webmap.features.packs.offline import PAGE_CSS, SIDEBAR, cell_rows
+from webmap.features.packs.offline import PAGE_CSS, SIDEBAR, cell_rows, open_to_everyone
 
 TEMPLATE_DIR: Final = Path(__file__).resolve().parents[2] / "templates" / "packs"
 
@@ -337,7 +337,7 @@ def render_html(content: PackContent, vendor_dir: Path) -> str:
         marker.add_to(m)
 
     m.fit_bounds([[bbox[1], bbox[0]], [bbox[3], bbox[2]]], padding=(24, 24))
-    html: str = root.render()
+    html: str = open_to_everyone(root.render())
     # Belt and braces: a folium upgrade that adds a CDN link must fail here, not leak.
     if external_references(html):
         raise RuntimeError("render_html: the page references something outside itself")
