@@ -14,6 +14,8 @@ from typing import Final
 
 from flask import Blueprint, render_template
 
+from webmap.infra.db import unit_of_work
+
 bp = Blueprint("accessibility", __name__)
 
 #: When the statement was last reviewed, with the tests it reports (axe-core over every page
@@ -24,5 +26,6 @@ AXE_VERSION: Final = "4.14.1"
 
 
 @bp.get("/accessibility")
+@unit_of_work  # as every page: the footer and menu read who is signed in, if anyone
 def statement() -> str:
     return render_template("accessibility.html", reviewed=LAST_REVIEWED, axe=AXE_VERSION)
