@@ -138,6 +138,14 @@ def test_make_a_share_by_keyboard(
               ("button[type=submit]", "Enter"))  # fmt: skip
         page.wait_for_url(re.compile(r".*/shares/[0-9a-f-]{36}$"))
         expect(page.locator(".share-state").first).to_have_text("Active")
+        # Revoked again (through the API, not part of the job): other tests read the demo's
+        # one standing police → health share, and must not find this one instead.
+        token = page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
+        gone = page.request.post(
+            page.url.replace("/shares/", "/api/v1/shares/") + "/revoke",
+            headers={"X-CSRFToken": token}, data={"reason": "Made by a keyboard test"},
+        )  # fmt: skip
+        assert gone.ok, gone.text()
     finally:
         page.context.close()
 
