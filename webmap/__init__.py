@@ -62,7 +62,16 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     from webmap.features.sharing import link as share_link
     from webmap.features.sharing import pages as shares
     from webmap.infra import db, reads
-    from webmap.web import errors, health, hygiene, metrics, request_log, security, wording
+    from webmap.web import (
+        errors,
+        health,
+        hygiene,
+        metrics,
+        request_log,
+        security,
+        statement,
+        wording,
+    )
 
     db.init_app(app, settings)
     reads.init_app(app, settings)  # one-statement reads; a standby's read-only sessions
@@ -92,6 +101,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         token_pages.bp,
         meetings.bp,
         meetings_api.bp,
+        statement.bp,
     ):
         app.register_blueprint(blueprint)
     app.context_processor(admin.nav_context)

@@ -1,6 +1,6 @@
 """Every page at 390 and 1280 px (issue 13): no page scrolls sideways, every map states its
-precision inside the viewport and uncovered, and a screenshot of each is saved under
-var/screenshots/ for a person to look at.
+precision inside the viewport and uncovered, axe-core finds no WCAG 2.2 AA violation (issue
+18), and a screenshot of each is saved under var/screenshots/ for a person to look at.
 
 The list of pages is compared with the app's URL map, as the permission table is: a new
 HTML page that is not here (or excluded, with the reason) fails the suite.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
+from tests.e2e import axe
 from tests.e2e.conftest import browser_sign_in
 from tests.e2e.test_packs import build_pack
 from tests.integration import meetings_world as mw
-from webmap.features.meetings.lifecycle import london_day
+from tests.integration.test_recording_api import Api
 
 pytestmark = pytest.mark.e2e
 
@@ -31,6 +32,14 @@ SIZES = {390: {"width": 390, "height": 844}, 1280: {"width": 1280, "height": 800
 #: Routes that are not pages a person reads, and why.
 NOT_PAGES = {
     "health.healthz": "JSON for monitoring",
+    "metrics.metrics": "Prometheus text for monitoring",
+    "ogc.landing": "JSON for GIS clients (OGC API – Features)",
+    "ogc.api": "JSON for GIS clients (OGC API – Features)",
+    "ogc.collections": "JSON for GIS clients (OGC API – Features)",
+    "ogc.collection": "JSON for GIS clients (OGC API – Features)",
+    "ogc.items": "JSON for GIS clients (OGC API – Features)",
+    "ogc.item": "JSON for GIS clients (OGC API – Features)",
+    "ogc.conformance": "JSON for GIS clients (OGC API – Features)",
     "packs.html": "a download (the offline pack)",
     "packs.pdf": "a download",
     "packs.preview": "an image inside the pack's page",
@@ -39,11 +48,6 @@ NOT_PAGES = {
     "share_link.layer": "data for the link page's map",
     "pack_link.html": "a download, by link",
     "pack_link.pdf": "a download, by link",
-    "metrics.metrics": "Prometheus text for an operator's scraper",
-    **{
-        f"ogc.{name}": "the OGC API for GIS clients (JSON)"
-        for name in ("landing", "api", "conformance", "collections", "collection", "items", "item")
-    },
 }
 
 
@@ -112,55 +116,42 @@ def _external_link(page: Any, base: str, area: str) -> str:
     return re.sub(r"^https?://[^/]+", "", str(url))
 
 
-def _meeting_loop(app: Flask, sign_in: Any, make_user: Any, w: mw.World) -> dict[str, str]:
-    """A meeting of a panel of its own, a referral to it and an action agreed at it, made
-    through the API by its chair and a member's analyst."""
-    chair = mw.client(app, sign_in, mw.user(w, make_user, "police", "panel_chair"))
-    today = london_day(datetime.now(UTC))
-    made = chair("POST", f"/api/v1/panels/{w.panel_id}/meetings", {"held_on": today.isoformat()})
+def _meeting_ids(app: Flask, sign_in: Any, chair: Any, analyst: Any, m: mw.World) -> dict[str, str]:
+    """A meeting with an agreed action, and a referral, on a panel of the test's own."""
+    held_on = date.today().isoformat()
+    api = Api(sign_in(app.test_client(), chair), chair)
+    made = api("POST", f"/api/v1/panels/{m.panel_id}/meetings", {"held_on": held_on})
     assert made.status_code == 201, made.get_json()
-    meeting = made.get_json()["id"]
-    action = chair(
-        "POST",
-        f"/api/v1/meetings/{meeting}/actions",
-        {
-            "four_p": "prevent", "title": "Youth work outreach at the station",
-            "owner_agency_id": w.agency_ids["vcse"], "area_id": w.area_id,
-            "due_on": (today + timedelta(days=20)).isoformat(),
-        },
-    )  # fmt: skip
+    meeting = str(made.get_json()["id"])
+    due = (date.today() + timedelta(days=20)).isoformat()
+    action = api("POST", f"/api/v1/meetings/{meeting}/actions", {
+        "four_p": "pursue", "title": "Patrols at the bus station on school nights",
+        "owner_agency_id": m.agency_ids["police"], "due_on": due,
+        "area_id": m.area_id})  # fmt: skip
     assert action.status_code == 201, action.get_json()
-    analyst = mw.client(app, sign_in, mw.user(w, make_user, "police", "analyst"))
-    referral = analyst(
-        "POST",
-        f"/api/v1/panels/{w.panel_id}/referrals",
-        {
-            "context_id": w.contexts[("police", "the qzxvbolt den")],
-            "summary": "Older males seen meeting children by the shelter after school.",
-            "purpose": "To agree disruption with partners",
-            "lawful_basis": "Children Act 2004 s.11",
-        },
-    )
+    refer = Api(sign_in(app.test_client(), analyst), analyst)
+    referral = refer("POST", f"/api/v1/panels/{m.panel_id}/referrals", {
+        "context_id": m.contexts[("police", "the qzxvbolt den")],
+        "summary": "Older males meet children here most evenings after school.",
+        "purpose": "Disruption", "lawful_basis": "Children Act 2004 s.11"})  # fmt: skip
     assert referral.status_code == 201, referral.get_json()
-    return {
-        "meeting": meeting,
-        "action": action.get_json()["id"],
-        "referral": referral.get_json()["id"],
-    }
+    return {"meeting": meeting, "action": str(action.get_json()["id"]),
+            "referral": str(referral.get_json()["id"])}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def world(
-    browser: Any,
-    live_server: str,
-    app: Flask,
-    sign_in: Any,
-    make_agency: Any,
-    make_user: Any,
+    app: Flask, browser: Any, live_server: str, make_user: Any, make_agency: Any, sign_in: Any,
     owner_session_factory: Any,
-) -> World:
+) -> World:  # fmt: skip
     roles = ("agency_admin", "analyst", "trainer", "practitioner", "panel_chair", "system_admin")
     people = {role: make_user("police", role) for role in roles}
+    # The meeting pages, on a panel of this module's own (mw.build: new agencies).
+    m = mw.build(make_agency, make_user, owner_session_factory)
+    people["chair"] = mw.user(m, make_user, "police", "panel_chair")
+    analyst = mw.user(m, make_user, "police", "analyst")
+    meet = _meeting_ids(app, sign_in, people["chair"], analyst, m)
+    panel = f"/meetings/panels/{m.panel_id}"
     ids = _police_ids(owner_session_factory)
     # A pack (through the trainer's form) and an external recipient's link.
     made = {}
@@ -173,15 +164,11 @@ def world(
         )
         context.close()
     pack, link = made["trainer"], made["analyst"]
-    loop = mw.build(make_agency, make_user, owner_session_factory)
-    people["chair"] = mw.user(loop, make_user, "police", "panel_chair")
-    people["youth_worker"] = mw.user(loop, make_user, "vcse", "practitioner")
-    held = _meeting_loop(app, sign_in, make_user, loop)
-    panel = f"/meetings/panels/{loop.panel_id}"
     obs, ctx, veh = ids["obs"], ids["ctx"], ids["veh"]
     user = str(people["practitioner"].id)
     pages = [
         Page("login", "auth.login", "/login", "anonymous"),
+        Page("accessibility", "accessibility.statement", "/accessibility", "anonymous"),
         Page("login-code", "auth.second_factor", "/login/code", "password-only"),
         Page("login-enrol", "auth.enrol", "/login/enrol", "enrolling"),
         Page("map", "pages.map_page", "/", "agency_admin", MAP, "#map"),
@@ -218,10 +205,11 @@ def world(
         Page("meetings-panel", "meetings.panel", panel, "chair"),
         Page("meetings-places", "meetings.places", f"{panel}/places", "chair"),
         Page("meetings-partnership", "meetings.partnership", f"{panel}/partnership", "chair"),
-        Page("meeting", "meetings.meeting", f"/meetings/{held['meeting']}", "chair"),
-        Page("referral", "meetings.referral", f"/meetings/referrals/{held['referral']}", "chair"),
-        Page("my-actions", "meetings.my_actions", "/meetings/actions", "youth_worker"),
-        Page("action", "meetings.action", f"/meetings/actions/{held['action']}", "youth_worker"),
+        Page("meeting", "meetings.meeting", f"/meetings/{meet['meeting']}", "chair"),
+        Page("meetings-actions", "meetings.my_actions", "/meetings/actions", "chair"),
+        Page("meetings-action", "meetings.action", f"/meetings/actions/{meet['action']}", "chair"),
+        Page("meetings-referral", "meetings.referral", f"/meetings/referrals/{meet['referral']}",
+             "chair"),
         Page("api-docs", "api.docs", "/api/v1/docs", "analyst"),
         Page("not-found", "", "/no-such-page", "analyst"),
     ]  # fmt: skip
@@ -258,6 +246,19 @@ PRECISION_JS = """(sel) => {
   caption.style.pointerEvents = '';
   return caption.contains(at) ? '' : 'covered by ' + (at && (at.className || at.tagName));
 }"""
+
+#: Every map is named, says how to use it (aria-describedby → instructions on the page) and
+#: takes focus for Leaflet's keys; a print map is a picture (role=img) and needs only a name.
+MAPS_JS = r"""() => [...document.querySelectorAll('.leaflet-container')].map((m) => {
+  const role = m.getAttribute('role'); const id = m.id || m.className;
+  if (!['region', 'application', 'img'].includes(role)) return id + ': role ' + role;
+  if (!(m.getAttribute('aria-label') || '').trim()) return id + ': no name';
+  if (role === 'img') return '';
+  const help = (m.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean)
+    .map((h) => document.getElementById(h)).filter((h) => h && /arrow keys/.test(h.textContent));
+  if (!help.length) return id + ': no instructions';
+  return m.tabIndex === 0 ? '' : id + ': not focusable';
+}).filter(Boolean)"""
 
 #: What is wider than its box, to say why a page scrolls sideways.
 WIDE_JS = """() => [...document.querySelectorAll('main *')]
@@ -296,7 +297,7 @@ def _password_step(page: Any, base: str, user: Any) -> None:
 
 
 @pytest.mark.parametrize("size", [390, 1280])
-def test_every_page_fits_and_every_map_states_its_precision(
+def test_every_page_fits_states_its_precision_and_passes_axe(
     browser: Any,
     live_server: str,
     world: World,
@@ -335,12 +336,16 @@ def test_every_page_fits_and_every_map_states_its_precision(
             if width > size:
                 wide = page.evaluate(WIDE_JS)
                 problems.append(f"{p.name} at {size}: {width} px wide, scrolls sideways: {wide}")
+            problems.extend(f"{p.name} at {size}: map {m}" for m in page.evaluate(MAPS_JS))
+            if not page.locator("footer a[href='/accessibility']").count():
+                problems.append(f"{p.name} at {size}: no link to the accessibility statement")
             if p.map:
                 why = page.evaluate(PRECISION_JS, p.map)
                 if why:
                     problems.append(f"{p.name} at {size}: precision {why}")
                 page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=str(shots / f"{p.name}-{size}.png"), full_page=True)
+            problems.extend(axe.violations(page, f"{p.name} at {size}"))
     finally:
         for page in pages.values():
             page.context.close()

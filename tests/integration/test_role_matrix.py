@@ -41,6 +41,8 @@ from webmap.models import USER_ROLES
 PUBLIC = {
     "static",
     "health.healthz",
+    # The accessibility statement: for everyone, signed in or not (test_statement.py).
+    "accessibility.statement",
     # Prometheus metrics: loopback or a bearer token (test_metrics.py).
     "metrics.metrics",
     "auth.login",

@@ -309,3 +309,49 @@ def test_html_opens_offline_in_chromium(
         context.close()
     assert attempted == []
     assert errors == []
+
+
+#: The cells the offline map draws ({cell: count}) and the table's rows ({cell: [texts]}).
+PACK_MAP_AND_TABLE_JS = """() => {
+  const cells = {};
+  const maps = Object.keys(window).filter((k) => k.startsWith('map_')).map((k) => window[k]);
+  maps.filter((v) => v instanceof L.Map).forEach((map) => map.eachLayer((l) => {
+    const p = l.feature && l.feature.properties;
+    if (p && p.cell !== undefined) cells[p.cell] = String(p.count);
+  }));
+  const rows = Object.fromEntries([...document.querySelectorAll('.pack-numbers tbody tr')]
+    .map((tr) => [tr.dataset.cell, [...tr.cells].map((c) => c.textContent)]));
+  return { cells, rows, caption: document.querySelector('.pack-numbers caption').textContent };
+}"""
+
+
+def test_html_table_carries_the_maps_numbers(browser: Any, html: str) -> None:
+    """Issue 18: the offline pack's table lists the very cells its map shades, each with its
+    count as published and its shade in words (never colour alone), read in the browser."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.set_content(html, wait_until="load")
+        page.wait_for_selector("path.leaflet-interactive")
+        seen = page.evaluate(PACK_MAP_AND_TABLE_JS)
+    finally:
+        context.close()
+    assert seen["cells"] and {k: r[1] for k, r in seen["rows"].items()} == seen["cells"]
+    assert all(re.fullmatch(r"Shade \d of \d: .+", r[2]) for r in seen["rows"].values())
+    assert all(r[0].startswith("Near ") for r in seen["rows"].values())
+    assert seen["caption"].startswith("Concerns recorded, July to September 2026")
+
+
+def test_html_passes_axe(browser: Any, html: str) -> None:
+    """The offline pack is a page people open too: WCAG 2.2 AA by axe, as every page is."""
+    from tests.e2e import axe
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.set_content(html, wait_until="load")
+        page.wait_for_selector("path.leaflet-interactive")
+        page.locator(".pack-numbers > summary").click()  # the table open too
+        axe.assert_accessible(page, "offline pack")
+    finally:
+        context.close()

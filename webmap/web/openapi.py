@@ -186,6 +186,24 @@ def _errors(method: str, view: Any) -> list[int]:
     return sorted(codes)
 
 
+def _placeholder(model: type[Any]) -> str:
+    """A model's reference until pydantic names it: two models may share a class name
+    (meetings' and sharing's DecisionIn), and pydantic then names both by their module."""
+    return f"csmap-model:{model.__module__}.{model.__qualname__}"
+
+
+def _resolve(node: Any, refs: Mapping[str, str]) -> None:
+    """Replace every placeholder reference under ``node`` with pydantic's own."""
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str) and node["$ref"] in refs:
+            node["$ref"] = refs[node["$ref"]]
+        for value in node.values():
+            _resolve(value, refs)
+    elif isinstance(node, list):
+        for value in node:
+            _resolve(value, refs)
+
+
 def _success(method: str, view: Any, models: set[type[BaseModel]]) -> tuple[str, dict[str, Any]]:
     declared = getattr(view, "csmap_response", None)
     media = getattr(view, "csmap_media", JSON)
@@ -198,7 +216,7 @@ def _success(method: str, view: Any, models: set[type[BaseModel]]) -> tuple[str,
         status, out = declared
         if isinstance(out, type) and issubclass(out, BaseModel):
             models.add(out)
-            schema = {"$ref": f"#/components/schemas/{out.__name__}"}
+            schema = {"$ref": _placeholder(out)}
         else:
             schema = out
     content = {m.strip(): {"schema": dict(schema)} for m in media.split(",")}
@@ -252,7 +270,7 @@ def _operation(rule: Any, method: str, view: Any, models: set[type[BaseModel]]) 
         models.add(body)
         op["requestBody"] = {
             "required": True,
-            "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{body.__name__}"}}},
+            "content": {JSON: {"schema": {"$ref": _placeholder(body)}}},
         }
     form = getattr(view, "csmap_form", None)
     if form is not None:
@@ -276,11 +294,12 @@ def build(app: Flask) -> dict[str, Any]:
             bodies |= {m for m in models if m is body}
             answers |= {m for m in models if m is not body}
             paths.setdefault(_path(rule.rule), {})[method.lower()] = op
-    _, components = models_json_schema(
+    keys, components = models_json_schema(
         [(m, "validation") for m in sorted(bodies, key=lambda m: m.__name__)]
         + [(m, "serialization") for m in sorted(answers, key=lambda m: m.__name__)],
         ref_template="#/components/schemas/{model}",
     )
+    _resolve(paths, {_placeholder(m): ref["$ref"] for (m, _mode), ref in keys.items()})
     schemas = {
         **components.get("$defs", {}),
         "Error": ERROR_SCHEMA,

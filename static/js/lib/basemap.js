@@ -56,27 +56,55 @@ export function pointOf(feature) {
   return bounds.isValid() ? bounds.getCenter() : null;
 }
 
-function stationMarker(feature) {
+/** A station marker for one or more stations (names) drawn at latlng. */
+function stationMarker(latlng, names) {
   const L = window.L;
-  const latlng = pointOf(feature);
-  if (!latlng) {
-    return null;
-  }
-  const name = feature.properties.name || 'Station';
+  const label = names.length > 1 ? `Stations: ${names.join(' and ')}` : `Station: ${names[0]}`;
   const marker = L.marker(latlng, {
-    icon: L.divIcon({ className: 'cs-station', iconSize: [14, 14], html: '' }),
+    icon: L.divIcon({ className: 'cs-station', iconSize: [STATION_PX, STATION_PX], html: '' }),
     keyboard: true,
     riseOnHover: true,
   });
-  marker.bindTooltip(() => el('span', null, name),
-    { direction: 'top', offset: [0, -8], className: 'cs-tooltip' });
+  marker.bindTooltip(() => el('span', null, label.replace(/^Stations?: /, '')),
+    { direction: 'top', offset: [0, -13], className: 'cs-tooltip' });
   marker.on('add', () => {
     const icon = marker.getElement();
     if (icon) {
-      icon.setAttribute('aria-label', `Station: ${name}`);
+      icon.setAttribute('aria-label', label);
     }
   });
   return marker;
+}
+
+/** A marker is a touch target, at least STATION_PX across (WCAG 2.2, 2.5.8). */
+const STATION_PX = 24;
+
+/**
+ * Draw the stations into group, one marker per cluster: stations closer on screen than a
+ * target's width share one marker that names them all, so no two targets overlap and no
+ * station's name is lost at any zoom.
+ */
+function drawStations(map, group, features) {
+  const stations = features
+    .map((f) => ({ latlng: pointOf(f), name: f.properties.name || 'Station' }))
+    .filter((s) => s.latlng);
+  const draw = () => {
+    group.clearLayers();
+    const shown = [];
+    stations.forEach((s) => {
+      const at = map.latLngToContainerPoint(s.latlng);
+      const near = shown.find((c) => c.at.distanceTo(at) < STATION_PX);
+      if (near) {
+        near.names.push(s.name);
+      } else {
+        shown.push({ at, latlng: s.latlng, names: [s.name] });
+      }
+    });
+    shown.forEach((c) => group.addLayer(stationMarker(c.latlng, c.names)));
+  };
+  map.on('zoomend', draw);
+  map.whenReady(draw); // positions on screen need the map's view
+  return stations.length;
 }
 
 function placeLabel(feature) {
@@ -161,9 +189,7 @@ export function drawBasemap(map, fc, options) {
   });
   layers.roadCasing.addData(collection(buckets.road));
   layers.roads.addData(collection(buckets.road));
-  if (opts.stations) {
-    buckets.station.map(stationMarker).filter(Boolean).forEach((m) => layers.stations.addLayer(m));
-  }
+  const stationCount = opts.stations ? drawStations(map, layers.stations, buckets.station) : 0;
   buckets.place_label.map(placeLabel).filter(Boolean).forEach((m) => layers.placeLabels.addLayer(m));
 
   const groups = {
@@ -185,7 +211,7 @@ export function drawBasemap(map, fc, options) {
     mainRoad: buckets.road.some(isMainRoad),
     minorRoad: buckets.road.some((f) => !isMainRoad(f)),
     rail: buckets.rail.length > 0,
-    station: layers.stations.getLayers().length > 0,
+    station: stationCount > 0,
     place: layers.placeLabels.getLayers().length > 0,
   };
 

@@ -101,3 +101,17 @@ export function changeClass(c) {
   }
   return pct > -50 ? 'down1' : 'down2';
 }
+
+/** Words for the five colours of a ramp, lightest first: a class is never colour alone. */
+export const CLASS_WORDS = ['Very low', 'Low', 'Medium', 'High', 'Very high'];
+
+/** A count's class in words, with the counts it covers: "High (12–20)"; "None" below 1. */
+export function classWords(breaks, n) {
+  const i = classOf(breaks, n);
+  return i < 0 ? 'None' : `${CLASS_WORDS[seqIndex(i, breaks.length)]} (${classLabel(breaks, i)})`;
+}
+
+/** A shared layer's class in words (its place on the source's ramp): "Low (10–19)". */
+export function sharedClassWords(c) {
+  return `${CLASS_WORDS[Math.max(0, Math.min(4, c.index))]} (${c.label})`;
+}

@@ -51,6 +51,11 @@ export function legendControl(map, options) {
       toggle.appendChild(line);
       const body = el('div', 'cs-legend__body');
       body.id = 'cs-legend-body';
+      // The open legend scrolls when it is taller than the map: it takes focus so that the
+      // keyboard can scroll it too (WCAG 2.1.1), and it is named for whoever lands on it.
+      body.tabIndex = 0;
+      body.setAttribute('role', 'group');
+      body.setAttribute('aria-label', 'Legend entries');
       box.appendChild(toggle);
       box.appendChild(body);
       L.DomEvent.disableClickPropagation(box);

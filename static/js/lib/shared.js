@@ -6,8 +6,9 @@
  * points. Names (a partner's, a place's, an area's) come from users, so every label is text.
  */
 import { getJSON } from './api.js';
-import { sharedClasses, sharedClassOf } from './classes.js';
+import { sharedClasses, sharedClassOf, sharedClassWords } from './classes.js';
 import { clear, cssVar, el, swatch } from './dom.js';
+import { ringCentre } from './geo.js';
 import { precisionCaption } from './legend.js';
 import { monthName } from './months.js';
 
@@ -110,6 +111,44 @@ export const PLACE_SYMBOLS = [
   { swatch: 'swatch-shared-place swatch-shared-place--cell',
     label: 'Shared place shown at its cell’s centre, not where it is' },
 ];
+
+/** A shared layer's table (lib/maptable.js): where, what, source, tier, period, count, class. */
+export const TABLE_COLUMNS = [{ label: 'Where' }, { label: 'What' }, { label: 'Source' },
+  { label: 'Tier' }, { label: 'Period' }, { label: 'Observations', num: true }, { label: 'Class' }];
+
+const TIERS = { B: 'B (partner)', C: 'C (briefing)' };
+
+/** "54.612° N, 1.203° E": where a published cell's centre is. */
+function centreText(geometry) {
+  const ring = geometry.type === 'Polygon' ? geometry.coordinates[0] : geometry.coordinates[0][0];
+  const [lon, lat] = ringCentre(ring);
+  return `${Math.abs(lat).toFixed(3)}° ${lat >= 0 ? 'N' : 'S'}, ${Math.abs(lon).toFixed(3)}° ${lon >= 0 ? 'E' : 'W'}`;
+}
+
+/**
+ * The rows of a shared layer's table: the published cells of `period` (as cellLayer draws
+ * them, with their class in words) and the shared places (as contextLayer draws them), each
+ * with its source, tier and period. From the same document the map draws, nothing finer.
+ */
+export function tableRows(doc, period, ramp) {
+  const meta = doc.share || {};
+  const source = String(meta.source || '');
+  const tier = TIERS[meta.tier] || String(meta.tier || '');
+  const cls = classes(doc, ramp);
+  const cells = doc.features.filter((f) => f.properties.period === period).map((f) => ({
+    key: `${source}|${f.properties.cell}|${period}`,
+    n: typeof f.properties.count === 'number' ? f.properties.count : parseInt(f.properties.count, 10) || 0,
+    cells: [centreText(f.geometry), 'Published cell', source, tier, periodText(period),
+      String(f.properties.count), sharedClassWords(sharedClassOf(f.properties.count, cls))],
+  }));
+  cells.sort((a, b) => b.n - a.n || a.key.localeCompare(b.key));
+  const places = ((doc.contexts && doc.contexts.features) || []).map((f, i) => ({
+    key: `${source}|place|${i}`,
+    cells: [f.properties.name + (f.properties.precise ? '' : ' (shown at its cell’s centre)'),
+      'Shared place', source, tier, String(meta.periods || ''), '—', '—'],
+  }));
+  return cells.concat(places);
+}
 
 /** "Wrenmouth Police · tier B (partner) · October 2026 · ISA-WRN-2026-04". */
 export function layerLabel(label, period, agreement) {

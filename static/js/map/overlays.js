@@ -187,6 +187,7 @@ export function drawShared(summary, style, page) {
     const release = (doc.releases || []).filter((r) => r.period === entry.period)[0];
     entry.published = release ? release.published : '';
     entry.classes = shared.classes(doc, style.ramp);
+    entry.doc = doc; // for the page's table (the same document the map draws)
     if (entry.period) {
       shared.cellLayer(doc, entry.period, entry.text, style).addTo(group);
     }

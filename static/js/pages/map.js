@@ -14,6 +14,7 @@ import { loadBasemap } from '../lib/basemap.js';
 import { $, nextFrames, onMedia } from '../lib/dom.js';
 import { sentence } from '../lib/format.js';
 import { legendControl, precisionCaption } from '../lib/legend.js';
+import { fillTable, whenOpen } from '../lib/maptable.js';
 import * as shared from '../lib/shared.js';
 import { StatusLine } from '../lib/status.js';
 import { precision, renderLegend, summary } from '../map/legend.js';
@@ -75,6 +76,13 @@ function start(L) {
     });
   }
 
+  // The shared layers on the map, as a table: each layer shown, its period's cells and places.
+  const refreshTable = whenOpen('map-table', () => {
+    const on = page.shared.filter((e) => e.doc && e.period && map.hasLayer(e.layer));
+    fillTable('map-table', 'Layers shared with us, as shown on the map',
+      shared.TABLE_COLUMNS, on.flatMap((e) => shared.tableRows(e.doc, e.period, e.style.ramp)),
+      'No shared layer is shown on the map.');
+  });
   const compact = window.matchMedia(COMPACT);
   const page = {
     map, status, base: null, sets: [], shared: [], reference: null,
@@ -85,6 +93,7 @@ function start(L) {
     legendChanged: () => {
       legend.update();
       caption.set(precision(page));
+      refreshTable();
     },
   };
   // The precision caption along the map's foot; the legend in the corner away from the

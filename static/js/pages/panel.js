@@ -9,6 +9,7 @@
  *   data-panel-ready="1"   once the first layer is drawn
  *   data-panel-error="…"   an error code if a request failed
  */
+import { liveRegion } from '../lib/announce.js';
 import { ApiError, getJSON } from '../lib/api.js';
 import { loadBasemap } from '../lib/basemap.js';
 import { $, fillSelect, withQuery } from '../lib/dom.js';
@@ -26,6 +27,7 @@ import { markCells } from '../panel/marks.js';
 import { nameCells } from '../panel/places.js';
 import { startShared } from '../panel/shared.js';
 import { createSlider } from '../panel/slider.js';
+import { createTable } from '../panel/table.js';
 import { renderSelected } from '../panel/sparkline.js';
 import { percentWords } from '../lib/format.js';
 
@@ -124,6 +126,7 @@ function createPanel(L) {
   P.slider = cfg.mode === 'panel' ? createSlider(P) : null;
   P.renderLegend = () => renderLegend(P);
   P.renderChanges = () => renderChanges(P);
+  P.refreshTable = createTable(P);
   // The meeting pack numbers the cells of "What changed" on its map; the panel does not.
   P.view.markCells = cfg.mode === 'print' ? (rows) => markCells(P, rows) : () => {};
   P.view.map.on('zoomend', () => {
@@ -132,14 +135,11 @@ function createPanel(L) {
     }
   });
 
-  P.announce = (text) => {
-    const node = $('pnl-announce');
-    if (node) {
-      node.textContent = text;
-    }
-  };
+  // Polite, and at most once a second with the last value winning (lib/announce.js).
+  P.announce = liveRegion($('pnl-announce'));
 
-  P.select = (kind, key, zoom) => {
+  /** Select a shape; moveFocus (chosen on the map): focus goes to its details. */
+  P.select = (kind, key, zoom, moveFocus) => {
     state.selected = { kind, id: key };
     if (zoom) {
       P.view.zoomTo(kind, key);
@@ -147,6 +147,10 @@ function createPanel(L) {
     P.view.restyle();
     renderSelected(P);
     P.announce(`Selected ${P.describe(kind, key)}.`);
+    const details = $('pnl-selected-title');
+    if (moveFocus && details) {
+      details.focus();
+    }
   };
   P.clearSelection = () => {
     state.selected = null;
@@ -184,6 +188,7 @@ function createPanel(L) {
       P.view.showTiles();
       P.view.restyle();
       P.renderLegend();
+      P.refreshTable();
       renderSelected(P);
     }).catch(P.fail);
   };

@@ -55,7 +55,7 @@ function start(L) {
   function clearGeometryError() {
     geomError.hidden = true;
     geomError.textContent = '';
-    mapEl.setAttribute('aria-describedby', 'geom-status');
+    mapEl.setAttribute('aria-describedby', 'record-map-help geom-status');
     mapEl.classList.remove('has-error');
   }
   const drawing = createDrawing(map, clearGeometryError);
@@ -176,7 +176,7 @@ function start(L) {
       geomError.textContent = plain.geometry;
       geomError.hidden = false;
       mapEl.classList.add('has-error');
-      mapEl.setAttribute('aria-describedby', `geom-status ${geomError.id}`);
+      mapEl.setAttribute('aria-describedby', `record-map-help geom-status ${geomError.id}`);
       shown.unshift(mapEl);
       const i = orphans.indexOf(plain.geometry);
       if (i >= 0) {

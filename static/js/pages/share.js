@@ -10,6 +10,7 @@ import { getJSON } from '../lib/api.js';
 import { loadBasemap } from '../lib/basemap.js';
 import { $ } from '../lib/dom.js';
 import { legendItem, precisionCaption } from '../lib/legend.js';
+import { fillTable, whenOpen } from '../lib/maptable.js';
 import { periodText } from '../lib/shared.js';
 import * as shared from '../lib/shared.js';
 
@@ -26,6 +27,14 @@ function start(L) {
   const caption = precisionCaption(mapEl, 'share-map-precision');
   let cells = null;
   let doc = null;
+  // The map as a table: the same published cells and places, for the period shown.
+  const refreshTable = whenOpen('share-table', () => {
+    const period = mapEl.dataset.period;
+    if (doc && period) {
+      fillTable('share-table', `${(doc.share && doc.share.label) || 'Shared layer'}, ${periodText(period)}`,
+        shared.TABLE_COLUMNS, shared.tableRows(doc, period), 'Nothing published for this period.');
+    }
+  });
 
   const compareEl = $('share-compare');
   const comparison = compareEl ? shared.compare(compareEl, {
@@ -52,6 +61,7 @@ function start(L) {
         + (release.precision !== doc.precision ? ` This period: ${release.precision}` : '');
     }
     mapEl.dataset.cellsShown = String(cells.getLayers().length);
+    refreshTable();
     if (comparison) {
       comparison.draw();
     }

@@ -116,7 +116,7 @@ export function createMapView(P) {
       return;
     }
     layer.on('add', () => decorate(layer, kind, key));
-    layer.on('click', () => P.select(kind, key, false));
+    layer.on('click', () => P.select(kind, key, false, true));
     layer.bindTooltip(() => el('span', null, P.describe(kind, key)),
       { sticky: true, direction: 'top', className: 'pnl-tooltip' });
   }
@@ -382,7 +382,7 @@ export function createMapView(P) {
         break;
       case 'Enter':
       case ' ':
-        P.select(target.getAttribute('data-kind'), key, false);
+        P.select(target.getAttribute('data-kind'), key, false, true); // focus to its details
         break;
       case 'Escape':
         P.clearSelection();

@@ -31,6 +31,7 @@ from webmap.features.packs.content import (
 )
 from webmap.features.packs.inspect import external_references
 from webmap.features.packs.mapimage import ROUTE_COLOURS, render_map_png
+from webmap.features.packs.offline import PAGE_CSS, SIDEBAR, cell_rows, open_to_everyone
 
 TEMPLATE_DIR: Final = Path(__file__).resolve().parents[2] / "templates" / "packs"
 
@@ -147,78 +148,6 @@ def render_document_pdf(template: str, **context: Any) -> bytes:
 
 # --- offline HTML ----------------------------------------------------------------------------
 
-_SIDEBAR: Final = """
-{%- macro blocks(items, lead) -%}
-  {%- for kind, lines in items -%}
-    {%- if kind == "ul" -%}<ul>{% for l in lines %}<li>{{ l|numbers }}</li>{% endfor %}</ul>
-    {%- else -%}<p{% if lead and loop.first %} class="lead"{% endif %}>{{ lines[0]|numbers }}</p>
-    {%- endif -%}
-  {%- endfor -%}
-{%- endmacro -%}
-<aside class="pack-side">
-  <div class="pack-marking">{{ c.marking }}</div>
-  <p class="pack-for">For drivers and staff of {{ c.recipient }}</p>
-  <h1>{{ c.title }}</h1>
-  <p class="pack-period">Where concerns about children were recorded, {{ c.period_label }}</p>
-  <ul class="pack-legend">
-    {%- for b in bands %}<li><i style="background:{{ b.colour }}"></i>{{ b.label }}</li>{% endfor %}
-    <li><i class="none"></i>Not shaded: too few to show, or none</li>
-  </ul>
-  <p class="pack-precision">{{ c.precision }}</p>
-  <section class="pack-report"><h2>How to report</h2>{{ blocks(report, True) }}</section>
-  <section><h2>Signs to look for</h2>{{ blocks(signs, False) }}</section>
-  <dl class="pack-meta">
-    <dt>Issued</dt><dd>{{ issued }}</dd><dt>Review by</dt><dd>{{ review }}</dd>
-    <dt>Reference</dt><dd>{{ c.share_id }}</dd>
-  </dl>
-  <div class="pack-marking">{{ c.marking }}</div>
-</aside>
-<div class="pack-watermark" aria-hidden="true">{{ c.share_id }}</div>
-"""
-
-_PAGE_CSS: Final = """
-html, body { height: 100%; margin: 0; }
-body { display: grid; grid-template-columns: minmax(300px, 390px) 1fr; font: 15px/1.4
-  "DejaVu Sans", system-ui, sans-serif; color: #1d2b3a; }
-.folium-map { height: 100% !important; width: 100% !important; }
-.leaflet-container { background: #cfe2ef; }
-.pack-side { order: -1; overflow-y: auto; padding: 0 18px; border-right: 2px solid #1d2b3a; }
-.pack-marking { font-weight: bold; text-align: center; padding: 6px; background: #1d2b3a;
-  color: #fff; margin: 0 -18px; position: sticky; top: 0; z-index: 1; }
-.pack-marking:last-child { position: static; margin-top: 16px; }
-.pack-for { color: #a63603; font-weight: bold; margin: 14px 0 4px; }
-.pack-side h1 { font-size: 24px; line-height: 1.15; margin: 0 0 6px; }
-.pack-side h2 { font-size: 18px; margin: 14px 0 6px; }
-.pack-legend { list-style: none; padding: 0; margin: 12px 0 6px; }
-.pack-legend li { display: flex; align-items: center; gap: 8px; margin: 3px 0; }
-.pack-legend i { width: 28px; height: 18px; border: 1px solid #7f2704; opacity: .85; }
-.pack-legend i.none { background: #f4eedf; border-color: #9a9384; }
-.pack-precision { font-size: 13px; color: #374151; }
-.pack-report { border: 3px solid #b91c1c; border-radius: 6px; padding: 0 12px 8px;
-  margin-top: 14px; }
-.pack-report h2 { background: #b91c1c; color: #fff; margin: 0 -12px 8px; padding: 6px 12px; }
-.pack-report .lead { font-size: 18px; font-weight: bold; color: #b91c1c; }
-.pack-report .lead .tel { font-size: 28px; }
-.tel { white-space: nowrap; }
-.pack-side ul { padding-left: 20px; }
-.pack-meta { display: grid; grid-template-columns: auto 1fr; gap: 2px 12px; font-size: 13px; }
-.pack-meta dt { font-weight: bold; } .pack-meta dd { margin: 0; }
-.pack-watermark { position: fixed; left: 390px; right: 0; top: 45%; text-align: center;
-  transform: rotate(-30deg); font: bold 48px "DejaVu Sans", sans-serif; pointer-events: none;
-  color: rgba(29, 43, 58, .10); z-index: 1100; }
-.leaflet-tooltip.pack-label { background: none; border: 0; box-shadow: none; padding: 0;
-  font: bold 14px "DejaVu Sans", sans-serif; color: #1d2b3a;
-  text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }
-.leaflet-tooltip.pack-label::before { display: none; }
-.leaflet-tooltip.pack-district { font: italic 13px "DejaVu Sans", sans-serif; color: #6e675c; }
-@media (max-width: 760px) {
-  body { display: block; height: auto; }
-  .folium-map { height: 70vh !important; }
-  .pack-side { border-right: 0; }
-  .pack-watermark { left: 0; }
-}
-"""
-
 _BASE_STYLE: Final[dict[str, dict[str, Any]]] = {
     "land": {"fillColor": "#f4eedf", "fillOpacity": 1, "weight": 0},
     "sea": {"fillColor": "#cfe2ef", "fillOpacity": 1, "weight": 0},
@@ -318,13 +247,14 @@ def render_html(content: PackContent, vendor_dir: Path) -> str:
     css, js = _leaflet_assets(vendor_dir)
     root.header.add_child(Element(f"<style>{css}</style>"), name="leaflet_css")
     root.header.add_child(Element(f"<script>{js}</script>"), name="leaflet_js")
-    root.header.add_child(Element(f"<style>{_PAGE_CSS}</style>"), name="pack_css")
+    root.header.add_child(Element(f"<style>{PAGE_CSS}</style>"), name="pack_css")
     sidebar = (
         _environment()
-        .from_string(_SIDEBAR)
+        .from_string(SIDEBAR)
         .render(
             c=content,
             bands=scale.bands,
+            rows=cell_rows(content, scale),
             issued=long_date(content.issued),
             review=long_date(content.review),
             signs=text_blocks(content.signs),
@@ -407,7 +337,7 @@ def render_html(content: PackContent, vendor_dir: Path) -> str:
         marker.add_to(m)
 
     m.fit_bounds([[bbox[1], bbox[0]], [bbox[3], bbox[2]]], padding=(24, 24))
-    html: str = root.render()
+    html: str = open_to_everyone(root.render())
     # Belt and braces: a folium upgrade that adds a CDN link must fail here, not leak.
     if external_references(html):
         raise RuntimeError("render_html: the page references something outside itself")
