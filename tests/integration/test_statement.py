@@ -23,7 +23,7 @@ def test_the_statement_is_public_and_says_what_the_model_asks(app: Flask) -> Non
     page = resp.get_data(as_text=True)
     for needed in (
         "Accessibility statement for csmap",
-        "Web Content Accessibility Guidelines\n    version 2.2</a> AA standard",
+        "Web Content Accessibility Guidelines\n    version 2.2 (www.w3.org/TR/WCAG22) AA standard",
         "partially compliant",
         "How accessible this service is",
         "not tagged PDFs",
